@@ -1,0 +1,45 @@
+package okta
+
+import (
+	"testing"
+
+	"github.com/vigil-zt/vigil/internal/source/sourcetest"
+)
+
+func TestGolden(t *testing.T) {
+	sourcetest.Golden(t, func() sourcetest.Decoder { return New() })
+}
+
+func FuzzDecode(f *testing.F) {
+	sourcetest.Seeds(f)
+	d := New()
+	f.Fuzz(func(t *testing.T, data []byte) { sourcetest.Fuzz(t, d, data) })
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		typ      string
+		category string
+		activity string
+	}{
+		{"user.session.start", "authentication", "login"},
+		{"user.mfa.okta_verify.deny_push", "mfa", "mfa_deny"},
+		{"user.mfa.factor.reset_all", "mfa", "mfa_remove"},
+		{"user.account.privilege.grant", "privilege", "grant"},
+		{"system.api_token.create", "credential", "token_create"},
+		{"user.authentication.auth_via_radius", "authentication", "login"},
+		{"app.oauth2.as.token.grant.access_token", "authentication", "token_issue"},
+		{"policy.rule.update", "privilege", "policy_change"},
+		{"group.user_membership.add", "privilege", "grant"},
+		{"application.lifecycle.create", "api_activity", "create"},
+		{"something.new", "other", "other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			c, a := Classify(tt.typ)
+			if string(c) != tt.category || string(a) != tt.activity {
+				t.Errorf("Classify(%q) = %s/%s, want %s/%s", tt.typ, c, a, tt.category, tt.activity)
+			}
+		})
+	}
+}
