@@ -119,6 +119,20 @@ func (s *Set) Decode(dst []Record, raw []byte) []Record {
 	return s.decodeOne(dst, s.only, v, raw, -1)
 }
 
+// DecodeAs decodes raw as the given source, without detection: for records
+// whose source is known (stored events).
+func (s *Set) DecodeAs(dst []Record, src event.Source, raw []byte) []Record {
+	i := slices.IndexFunc(s.decs, func(d Decoder) bool { return d.Source() == src })
+	if i < 0 {
+		return append(dst, Record{Raw: raw, Elem: -1, Err: fmt.Errorf("%w %q", ErrUnknownSource, src)})
+	}
+	v, err := s.p.ParseBytes(raw)
+	if err != nil {
+		return append(dst, Record{Raw: raw, Elem: -1, Err: field.ParseError(raw)})
+	}
+	return s.decodeOne(dst, s.decs[i], v, raw, -1)
+}
+
 // detect returns the decoder whose format v is in, or nil.
 func (s *Set) detect(v *fastjson.Value) Decoder {
 	if v.Type() != fastjson.TypeObject {
