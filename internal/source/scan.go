@@ -100,9 +100,14 @@ func (s *Scanner) skipSpace() bool {
 				s.line++
 			case ' ', '\t', '\r':
 			default:
-				if !s.started && bytes.HasPrefix(s.buf[s.pos:], []byte("\xef\xbb\xbf")) {
-					s.pos += 3
-					continue
+				if !s.started && s.buf[s.pos] == 0xef {
+					for len(s.buf)-s.pos < 3 && s.fill() {
+					}
+					if bytes.HasPrefix(s.buf[s.pos:], []byte("\xef\xbb\xbf")) {
+						s.pos += 3
+						s.started = true
+						continue
+					}
 				}
 				s.started = true
 				return true
@@ -141,13 +146,12 @@ func (s *Scanner) Next() (Chunk, error) {
 				s.pos++
 				continue
 			}
-			c := s.nextValue()
-			if c.Err == nil && !bytes.Contains(c.Data, []byte{'\n'}) {
+			if s.firstLineIsValue() {
 				s.mode = modeLines
-			} else {
-				s.mode = modeValues
+				return s.nextLine(), nil
 			}
-			return c, nil
+			s.mode = modeValues
+			return s.nextValue(), nil
 		default:
 			if s.buf[s.pos] == '[' {
 				s.mode = modeArray
@@ -166,6 +170,51 @@ func (s *Scanner) end() error {
 	return io.EOF
 }
 
+// firstLineIsValue reports whether the input's first line holds exactly one
+// complete JSON object: then the input is NDJSON. A line longer than the
+// record limit counts as NDJSON too (pretty-printed JSON has short lines),
+// so that it is skipped as one over-long line.
+func (s *Scanner) firstLineIsValue() bool {
+	depth, inStr, esc := 0, false, false
+	for i := s.pos; ; i++ {
+		for i >= len(s.buf) {
+			if i-s.pos > s.max {
+				return true
+			}
+			off := i - s.pos
+			if !s.fill() {
+				return depth == 0 && !inStr
+			}
+			i = s.pos + off
+		}
+		c := s.buf[i]
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '\n':
+			return depth == 0
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+		if i-s.pos > s.max {
+			return true
+		}
+	}
+}
+
 // nextLine returns the rest of the current line as a record.
 func (s *Scanner) nextLine() Chunk {
 	start := s.line
@@ -176,6 +225,9 @@ func (s *Scanner) nextLine() Chunk {
 			data := bytes.TrimRight(s.buf[s.pos:s.pos+i], " \t\r")
 			s.pos += i + 1
 			s.line++
+			if len(data) > s.max {
+				return Chunk{Data: data[:min(len(data), 4096)], Line: start, Err: fmt.Errorf("%w: over %d bytes", ErrTooLarge, s.max)}
+			}
 			return Chunk{Data: data, Line: start}
 		}
 		scanned = len(s.buf) - s.pos
@@ -192,10 +244,18 @@ func (s *Scanner) nextLine() Chunk {
 
 // skipLongLine discards an over-long line, keeping its first bytes.
 func (s *Scanner) skipLongLine(start int) Chunk {
-	head := append([]byte(nil), s.buf[s.pos:s.pos+min(4096, len(s.buf)-s.pos)]...)
+	var head []byte
 	for {
-		if i := bytes.IndexByte(s.buf[s.pos:], '\n'); i >= 0 {
-			s.pos += i + 1
+		i := bytes.IndexByte(s.buf[s.pos:], '\n')
+		end := len(s.buf)
+		if i >= 0 {
+			end = s.pos + i
+		}
+		if len(head) < 4096 {
+			head = append(head, s.buf[s.pos:min(end, s.pos+4096-len(head))]...)
+		}
+		if i >= 0 {
+			s.pos = end + 1
 			s.line++
 			break
 		}
@@ -245,6 +305,11 @@ func (s *Scanner) nextValue() Chunk {
 			case '}', ']':
 				depth--
 				if depth == 0 {
+					if i+1-s.pos > s.max {
+						s.stop = true
+						return Chunk{Data: append([]byte(nil), s.buf[s.pos:s.pos+4096]...), Line: start,
+							Err: fmt.Errorf("%w: over %d bytes; the rest of the input was not read", ErrTooLarge, s.max)}
+					}
 					data := s.buf[s.pos : i+1]
 					s.pos = i + 1
 					s.line += lines

@@ -244,7 +244,12 @@ func sanitize(s string) string {
 	return s
 }
 
+// position turns encoding/json's offset (bytes read up to and including
+// the offending one) into a 1-based line and column of that byte.
 func position(b []byte, off int64) (line, col int) {
+	if off > 0 {
+		off--
+	}
 	if off > int64(len(b)) {
 		off = int64(len(b))
 	}

@@ -24,7 +24,11 @@ func Time(v *fastjson.Value, path ...string) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, Errorf(dotted(path), "not a number")
 		}
-		return epoch(f)
+		t, err := epoch(f)
+		if err != nil {
+			return time.Time{}, Errorf(dotted(path), "%v: %s is not a plausible Unix time", err, x.String())
+		}
+		return t, nil
 	case fastjson.TypeString:
 		b, _ := x.StringBytes()
 		t, err := ParseTime(b)
