@@ -11,7 +11,7 @@ import (
 
 func TestCompact(t *testing.T) {
 	tests := map[string]string{
-		"{\n  \"a\": 1,\n  \"b\": [1, 2]\n}":      `{"a":1,"b":[1,2]}`,
+		"{\n  \"a\": 1,\n  \"b\": [1, 2]\n}":       `{"a":1,"b":[1,2]}`,
 		`{"s": "keep  spaces \" and \\"  , "t":1}`: `{"s":"keep  spaces \" and \\","t":1}`,
 		`{"u": "unterminated  `:                    `{"u":"unterminated  `,
 		"":                                         "",
