@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/source/cloudtrail"
 	"github.com/vigil-zt/vigil/internal/source/field"
 	"github.com/vigil-zt/vigil/internal/source/okta"
 )
@@ -32,6 +33,7 @@ type Decoder interface {
 // the most specific signatures first.
 func decoders() []Decoder {
 	return []Decoder{
+		cloudtrail.New(),
 		okta.New(),
 	}
 }
