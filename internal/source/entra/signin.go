@@ -1,0 +1,379 @@
+package entra
+
+import (
+	"github.com/valyala/fastjson"
+
+	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/source/field"
+)
+
+// signInTypes names each sign-in log by its Monitor category, so that the
+// same sign-in has the same type whether it came from Graph or Monitor.
+var signInTypes = [...]struct {
+	name     string
+	activity event.Activity
+	service  bool
+}{
+	signInNone:             {"SignInLogs", event.ActivityLogin, false},
+	signInInteractive:      {"SignInLogs", event.ActivityLogin, false},
+	signInNonInteractive:   {"NonInteractiveUserSignInLogs", event.ActivityTokenRefresh, false},
+	signInServicePrincipal: {"ServicePrincipalSignInLogs", event.ActivityTokenIssue, true},
+	signInManagedIdentity:  {"ManagedIdentitySignInLogs", event.ActivityTokenIssue, true},
+	signInADFS:             {"ADFSSignInLogs", event.ActivityLogin, false},
+}
+
+var (
+	timeSignInGraph   = [][]string{pathCreated}
+	timeSignInMonitor = [][]string{pathPCreated}
+)
+
+// graphSignInType reads the type of a Graph signIn: beta and recent v1.0
+// records say it in signInEventTypes; older ones are told apart by who
+// signed in and isInteractive.
+func graphSignInType(p *fastjson.Value) signInType {
+	for _, t := range field.Array(p, "signInEventTypes") {
+		switch string(t.GetStringBytes()) {
+		case "servicePrincipal":
+			return signInServicePrincipal
+		case "managedIdentity":
+			return signInManagedIdentity
+		case "nonInteractiveUser":
+			return signInNonInteractive
+		case "interactiveUser":
+			return signInInteractive
+		}
+	}
+	if len(field.Bytes(p, "userPrincipalName")) == 0 && len(field.Bytes(p, "servicePrincipalId")) > 0 {
+		if mi := field.Bytes(p, "managedIdentityType"); len(mi) > 0 && !equalFold(mi, "none") {
+			return signInManagedIdentity
+		}
+		return signInServicePrincipal
+	}
+	if b, ok := field.Bool(p, "isInteractive"); ok && !b {
+		return signInNonInteractive
+	}
+	return signInInteractive
+}
+
+func (d *Decoder) signIn(dst []event.Event, r record, st signInType) ([]event.Event, error) {
+	p := r.p
+	if st == signInNone {
+		st = graphSignInType(p)
+	}
+	typ := signInTypes[st]
+	e := d.newEvent(r, "signin")
+	e.VendorType = typ.name
+	var err error
+	if e.Time, err = eventTime(r, timeSignInGraph, timeSignInMonitor); err != nil {
+		return dst, err
+	}
+	e.Category, e.Activity = event.CategoryAuthentication, typ.activity
+	e.RequestID = d.s.Get(field.Bytes(p, "originalRequestId"))
+	e.Severity = enumValue(d.s.Get(field.Bytes(p, "riskLevelDuringSignIn")))
+
+	if typ.service {
+		name := firstBytes(field.Bytes(p, "servicePrincipalName"), field.Bytes(p, "appDisplayName"))
+		e.Actor = event.Principal{
+			ID:       d.s.Get(firstBytes(name, field.Bytes(p, "appId"), field.Bytes(p, "servicePrincipalId"))),
+			Name:     d.s.Get(name),
+			Kind:     event.KindService,
+			Type:     "ServicePrincipal",
+			VendorID: d.s.Get(field.Bytes(p, "servicePrincipalId")),
+		}
+		if st == signInManagedIdentity {
+			e.Actor.Type = "ManagedIdentity"
+		}
+	} else {
+		e.Actor = event.Principal{
+			ID:       d.lower(field.Bytes(p, "userPrincipalName")),
+			Name:     d.s.Get(field.Bytes(p, "userDisplayName")),
+			Kind:     event.KindHuman,
+			Type:     "User",
+			VendorID: d.s.Get(field.Bytes(p, "userId")),
+		}
+	}
+	if e.Actor.Name == "" && r.monitor {
+		e.Actor.Name = d.s.Get(field.Bytes(r.v, "identity")) // Monitor's display name of the caller
+	}
+	// Graph signIns carry no tenantId: the resource tenant is the log's
+	// tenant unless the sign-in crossed tenants, when it is ambiguous.
+	home := field.Bytes(p, "homeTenantId")
+	if e.Tenant == "" {
+		if res := field.Bytes(p, "resourceTenantId"); len(home) == 0 || string(home) == string(res) {
+			e.Tenant = d.s.Get(res)
+		}
+	}
+	if len(home) > 0 && string(home) != e.Tenant {
+		e.Actor.Account = d.s.Get(home) // a guest, or a sign-in to another tenant
+	}
+
+	e.Session = event.Session{
+		ID:            d.s.Get(field.Bytes(p, "sessionId")),
+		TokenID:       d.s.Get(field.Bytes(p, "uniqueTokenIdentifier")),
+		CorrelationID: d.s.Get(firstBytes(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId"))),
+		AccessKeyID:   d.s.Get(field.Bytes(p, "servicePrincipalCredentialKeyId")),
+	}
+
+	e.Network.IP = ip(field.Bytes(p, "ipAddress"), field.Bytes(r.v, "callerIpAddress"))
+	if n, ok := field.Int(p, "autonomousSystemNumber"); ok && n > 0 && n < 1<<32 {
+		e.Network.ASN = uint32(n)
+	}
+	e.Network.Geo = d.geo(field.Get(p, "location"))
+	for _, nl := range field.Array(p, "networkLocationDetails") {
+		if names := field.Array(nl, "networkNames"); len(names) > 0 {
+			e.Network.Zone = d.s.Get(names[0].GetStringBytes())
+			break
+		}
+	}
+	// Identity Protection's anonymizedIPAddress detection is Entra's own
+	// verdict that the address is a proxy, VPN or Tor exit.
+	e.Network.Proxy = stringsContain(p, "riskEventTypes_v2", "anonymizedIPAddress") ||
+		stringsContain(p, "riskEventTypes", "anonymizedIPAddress")
+
+	e.Device.UserAgent = d.s.Get(field.Bytes(p, "userAgent"))
+	fam := d.families(e.Device.UserAgent)
+	e.Device.Browser, e.Device.OS = fam.Browser, fam.OS
+	if dd := field.Get(p, "deviceDetail"); field.IsObject(dd) {
+		if e.Device.Browser == "" || e.Device.Browser == "Other" {
+			if b := browserFamily(d.s.Get(field.Bytes(dd, "browser"))); b != "" {
+				e.Device.Browser = b
+			}
+		}
+		if e.Device.OS == "" {
+			e.Device.OS = osFamily(d.s.Get(field.Bytes(dd, "operatingSystem")))
+		}
+		e.Device.ID = d.s.Get(field.Bytes(dd, "deviceId"))
+		e.Device.Name = d.s.Get(field.Bytes(dd, "displayName"))
+		e.Device.Managed = field.BoolPtr(dd, "isManaged")
+		e.Device.Compliant = field.BoolPtr(dd, "isCompliant")
+	}
+
+	status := field.Get(p, "status")
+	if code, ok := field.Int(status, "errorCode"); ok {
+		e.Outcome.Code = d.intString(code)
+		if code == 0 {
+			e.Outcome.Result = event.ResultSuccess
+		} else {
+			e.Outcome.Result = event.ResultFailure
+			e.Outcome.Reason = d.s.Get(field.Bytes(status, "failureReason"))
+		}
+	} else if r.monitor {
+		d.monitorResult(&e, r.v)
+	}
+	if e.Outcome.Result == event.ResultFailure && e.Outcome.Reason == "" && r.monitor {
+		e.Outcome.Reason = d.s.Get(field.Bytes(r.v, "resultDescription"))
+	}
+	e.Message = d.s.Get(field.Bytes(status, "additionalDetails"))
+
+	e.Auth.Protocol = enumValue(d.s.Get(field.Bytes(p, "authenticationProtocol")))
+	if typ.service {
+		e.Auth.Method = enumValue(d.s.Get(field.Bytes(p, "clientCredentialType")))
+	} else {
+		e.Auth.Method = d.methods(p)
+	}
+	e.Auth.Interactive = field.BoolPtr(p, "isInteractive")
+	if e.Auth.Interactive == nil {
+		b := st == signInInteractive || st == signInADFS
+		e.Auth.Interactive = &b
+	}
+	// The requirement is what the policies demanded; on a failed sign-in
+	// it is unknown whether the second factor was satisfied. Entra also
+	// says when an MFA claim in the token met it, whatever the requirement.
+	switch req := field.Bytes(p, "authenticationRequirement"); {
+	case e.Outcome.Result != event.ResultFailure && indexFold(e.Message, "mfa requirement satisfied") >= 0,
+		equalFold(req, "multifactorauthentication") && e.Outcome.Result != event.ResultFailure:
+		b := true
+		e.Auth.MFA = &b
+	case equalFold(req, "singlefactorauthentication"):
+		b := false
+		e.Auth.MFA = &b
+	}
+
+	e.Resource = event.Resource{
+		Type:    "app",
+		ID:      d.s.Get(field.Bytes(p, "appId")),
+		Name:    d.s.Get(field.Bytes(p, "appDisplayName")),
+		Service: d.s.Get(field.Bytes(p, "resourceDisplayName")),
+	}
+	if e.Resource.ID == "" && e.Resource.Name == "" {
+		e.Resource.Type = ""
+	}
+	return append(dst, e), nil
+}
+
+// monitorResult reads the envelope's resultType, which Monitor fills with
+// the sign-in error code ("0" for success) or, in some exports, a word.
+func (d *Decoder) monitorResult(e *event.Event, v *fastjson.Value) {
+	rt := field.Get(v, "resultType")
+	if rt == nil {
+		return
+	}
+	if code, ok := field.Int(v, "resultType"); ok {
+		e.Outcome.Code = d.intString(code)
+		if code == 0 {
+			e.Outcome.Result = event.ResultSuccess
+		} else {
+			e.Outcome.Result = event.ResultFailure
+		}
+		return
+	}
+	b := field.Bytes(v, "resultType")
+	e.Outcome.Code = d.s.Get(b)
+	switch {
+	case equalFold(b, "success"), equalFold(b, "succeeded"):
+		e.Outcome.Result = event.ResultSuccess
+	case equalFold(b, "failure"), equalFold(b, "failed"):
+		e.Outcome.Result = event.ResultFailure
+	}
+}
+
+// methods joins the distinct methods of authenticationDetails with "+"
+// ("password+push"), in the order the steps were taken. A factor carried
+// over in the token counts only when it is all there is.
+func (d *Decoder) methods(p *fastjson.Value) string {
+	steps := field.Array(p, "authenticationDetails")
+	if len(steps) == 0 {
+		return ""
+	}
+	d.buf = d.buf[:0]
+	previously := false
+	for _, s := range steps {
+		m := field.Bytes(s, "authenticationMethod")
+		if len(m) == 0 {
+			continue
+		}
+		name := methodName(m)
+		if name == "previously_satisfied" {
+			previously = true
+			continue
+		}
+		start := len(d.buf)
+		if start > 0 {
+			d.buf = append(d.buf, '+')
+		}
+		if name != "" {
+			d.buf = append(d.buf, name...)
+		} else {
+			d.buf = appendToken(d.buf, m)
+		}
+		if hasToken(d.buf[:start], d.buf[start+min(start, 1):]) {
+			d.buf = d.buf[:start]
+		}
+	}
+	if len(d.buf) == 0 && previously {
+		return "previously_satisfied"
+	}
+	return d.s.Get(d.buf)
+}
+
+// methodName shortens the authentication methods Entra names in
+// authenticationDetails; unknown ones are kept, lower-cased.
+func methodName(m []byte) string {
+	switch {
+	case indexFold(m, "previously satisfied") >= 0, indexFold(m, "satisfied by token") >= 0:
+		return "previously_satisfied"
+	case indexFold(m, "passwordless") >= 0:
+		return "phone_signin"
+	case indexFold(m, "password") >= 0, indexFold(m, "pass-through") >= 0:
+		return "password"
+	case indexFold(m, "notification") >= 0:
+		return "push"
+	case indexFold(m, "text message") >= 0, equalFold(m, "sms"):
+		return "sms"
+	case indexFold(m, "phone call") >= 0, indexFold(m, "voice") >= 0:
+		return "voice"
+	case indexFold(m, "oath") >= 0, indexFold(m, "verification code") >= 0:
+		return "otp"
+	case indexFold(m, "fido2") >= 0, indexFold(m, "passkey") >= 0:
+		return "fido2"
+	case indexFold(m, "windows hello") >= 0:
+		return "whfb"
+	case indexFold(m, "certificate") >= 0, indexFold(m, "x.509") >= 0:
+		return "certificate"
+	case indexFold(m, "temporary access pass") >= 0:
+		return "tap"
+	}
+	return ""
+}
+
+// appendToken appends b lower-cased with spaces as underscores.
+func appendToken(dst, b []byte) []byte {
+	n := len(dst)
+	dst = appendLower(dst, b)
+	for i := n; i < len(dst); i++ {
+		if dst[i] == ' ' {
+			dst[i] = '_'
+		}
+	}
+	return dst
+}
+
+// hasToken reports whether the "+"-joined list holds tok.
+func hasToken(list, tok []byte) bool {
+	for len(list) > 0 {
+		i := 0
+		for i < len(list) && list[i] != '+' {
+			i++
+		}
+		if string(list[:i]) == string(tok) {
+			return true
+		}
+		if i == len(list) {
+			break
+		}
+		list = list[i+1:]
+	}
+	return false
+}
+
+// browserFamily maps deviceDetail.browser ("Chrome 120.0.0", "Mobile
+// Safari", "Edge 121") to useragent's families.
+func browserFamily(b string) string {
+	bb := b
+	switch {
+	case b == "", equalFold(bb, "unknown"):
+		return ""
+	case indexFold(bb, "edge") >= 0:
+		return "Edge"
+	case indexFold(bb, "chrome") >= 0:
+		return "Chrome"
+	case indexFold(bb, "firefox") >= 0:
+		return "Firefox"
+	case indexFold(bb, "safari") >= 0:
+		return "Safari"
+	case indexFold(bb, "ie ") == 0, equalFold(bb, "ie"), indexFold(bb, "internet explorer") >= 0:
+		return "IE"
+	case indexFold(bb, "opera") >= 0:
+		return "Opera"
+	}
+	// "Rich Client 5.2.8.0": the name without its version.
+	for i := 1; i < len(b); i++ {
+		if b[i-1] == ' ' && b[i] >= '0' && b[i] <= '9' {
+			return b[:i-1]
+		}
+	}
+	return b
+}
+
+// osFamily maps deviceDetail.operatingSystem ("Windows 10", "MacOs",
+// "Ios") to useragent's families.
+func osFamily(o string) string {
+	ob := o
+	switch {
+	case o == "", equalFold(ob, "unknown"):
+		return ""
+	case indexFold(ob, "windows") >= 0:
+		return "Windows"
+	case indexFold(ob, "ios") == 0, indexFold(ob, "ipad") >= 0, indexFold(ob, "iphone") >= 0:
+		return "iOS"
+	case indexFold(ob, "mac") >= 0:
+		return "macOS"
+	case indexFold(ob, "android") >= 0:
+		return "Android"
+	case indexFold(ob, "chrome") >= 0:
+		return "ChromeOS"
+	case indexFold(ob, "linux") >= 0, indexFold(ob, "ubuntu") >= 0:
+		return "Linux"
+	}
+	return o
+}
