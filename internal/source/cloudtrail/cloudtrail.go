@@ -106,15 +106,23 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 		return field.Time(v, k)
 	}
 	var err error
+	tpath := pre + "eventTime"
 	switch {
 	case field.Has(v, "eventTime"):
 		e.Time, err = timeAt("eventTime")
 	case field.Has(v, "p_event_time"):
+		tpath = pre + "p_event_time"
 		e.Time, err = timeAt("p_event_time")
 	case env != nil && field.Has(env, "time"):
+		tpath = "time"
 		e.Time, err = field.Time(env, "time")
 	default:
-		err = field.Missing(pre + "eventTime")
+		err = field.Missing(tpath)
+	}
+	if err == nil && (e.Time.Year() < 0 || e.Time.Year() > 9999) {
+		// RFC 3339 cannot write it (e.g. "0000-01-01T00:00:00+01:00"),
+		// so the event would not marshal.
+		err = field.Errorf(tpath, "year %d out of range", e.Time.Year())
 	}
 	if err != nil {
 		return dst, err
