@@ -11,7 +11,10 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/source/entra"
 	"github.com/vigil-zt/vigil/internal/source/field"
+	"github.com/vigil-zt/vigil/internal/source/gworkspace"
+	"github.com/vigil-zt/vigil/internal/source/ocsf"
 	"github.com/vigil-zt/vigil/internal/source/okta"
 	"github.com/vigil-zt/vigil/internal/source/sourcetest"
 )
@@ -97,18 +100,22 @@ func TestClassify(t *testing.T) {
 
 // others are the decoders that must not claim a CloudTrail record.
 func others() []sourcetest.Decoder {
-	return []sourcetest.Decoder{okta.New()}
+	return []sourcetest.Decoder{okta.New(), gworkspace.New(), ocsf.New(), entra.New()}
 }
+
+// foreign are corpus files of other formats, which Detect must not claim.
+var foreign = []string{"okta.ndjson", "gworkspace.ndjson", "entra_audit.ndjson", "azure_activity.ndjson"}
 
 // TestCorpus decodes the shared validation corpus (panther-analysis rule
 // tests, hand-made and partly redacted): every record decodes or fails
-// naming a field, every record with a readable timestamp decodes, and no
-// other decoder's Detect claims one.
+// naming a field, every record with a readable timestamp decodes, no other
+// decoder's Detect claims one, and Detect claims no record of another
+// format.
 func TestCorpus(t *testing.T) {
 	path := sourcetest.CorpusFile(t, "itdr/events/cloudtrail.ndjson")
 	d := New()
 	var p fastjson.Parser
-	var decoded, undetected int
+	var decoded int
 	reasons := map[string]int{}
 	for i, line := range sourcetest.Lines(t, path) {
 		v, err := p.ParseBytes(line)
@@ -135,7 +142,6 @@ func TestCorpus(t *testing.T) {
 		}
 		decoded++
 		if !detected {
-			undetected++
 			t.Errorf("line %d: decodes but Detect = false", i+1)
 		}
 		for _, e := range evs {
@@ -147,6 +153,17 @@ func TestCorpus(t *testing.T) {
 	t.Logf("decoded %d records; %d failed:", decoded, total(reasons))
 	for _, r := range sortedKeys(reasons) {
 		t.Logf("  %3d × %s", reasons[r], r)
+	}
+	for _, f := range foreign {
+		claimed := 0
+		for _, line := range sourcetest.Lines(t, filepath.Join(filepath.Dir(path), f)) {
+			if v, err := p.ParseBytes(line); err == nil && d.Detect(v) {
+				claimed++
+			}
+		}
+		if claimed > 0 {
+			t.Errorf("Detect claims %d records of %s", claimed, f)
+		}
 	}
 }
 

@@ -12,7 +12,9 @@ import (
 
 	"github.com/vigil-zt/vigil/internal/event"
 	"github.com/vigil-zt/vigil/internal/source/cloudtrail"
+	"github.com/vigil-zt/vigil/internal/source/entra"
 	"github.com/vigil-zt/vigil/internal/source/field"
+	"github.com/vigil-zt/vigil/internal/source/ocsf"
 	"github.com/vigil-zt/vigil/internal/source/okta"
 	"github.com/vigil-zt/vigil/internal/source/sourcetest"
 )
@@ -127,7 +129,7 @@ func TestMultipleEvents(t *testing.T) {
 
 // others are the decoders that must not claim a Workspace record.
 func others() []sourcetest.Decoder {
-	return []sourcetest.Decoder{okta.New(), cloudtrail.New()}
+	return []sourcetest.Decoder{okta.New(), cloudtrail.New(), ocsf.New(), entra.New()}
 }
 
 // foreign are corpus files of other formats, which Detect must not claim.
