@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/source/azureactivity"
 	"github.com/vigil-zt/vigil/internal/source/field"
 	"github.com/vigil-zt/vigil/internal/source/sourcetest"
 )
@@ -131,7 +132,7 @@ func TestDetect(t *testing.T) {
 // must decode.
 func TestCorpus(t *testing.T) {
 	lines := sourcetest.Lines(t, sourcetest.CorpusFile(t, "itdr/events/entra_audit.ndjson"))
-	d := New()
+	d, other := New(), azureactivity.New()
 	var p fastjson.Parser
 	decoded := 0
 	failed := map[string]int{}
@@ -144,7 +145,7 @@ func TestCorpus(t *testing.T) {
 		if !d.Detect(v) {
 			t.Errorf("line %d: Detect = false", i+1)
 		}
-		if otherClaims(v) {
+		if other.Detect(v) {
 			t.Errorf("line %d: the Azure Activity decoder claims an Entra record", i+1)
 		}
 		evs, err := d.Decode(nil, v)

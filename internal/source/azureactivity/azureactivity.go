@@ -1,0 +1,527 @@
+// Package azureactivity decodes the Azure Activity Log (the control-plane
+// record of every Azure Resource Manager write, delete and action) and two
+// resource logs that arrive through the same diagnostic-settings pipeline:
+// AKS kube-audit and Azure Storage. Entra ID's own diagnostic records
+// (resourceId under microsoft.aadiam, categories such as SignInLogs and
+// AuditLogs) are package entra's and are never claimed here.
+//
+// Activity Log records come as diagnostic-setting exports (storage, Event
+// Hubs, Log Analytics: time, operationName, category, resultType, identity,
+// …) or as the Monitor REST "Activity Logs - List" shape (eventTimestamp,
+// caller, operationName.value, status.value, claims, httpRequest, …). Log
+// "activity": time ← time (REST: eventTimestamp; Panther: p_event_time);
+// vendor id ← eventDataId; type ← operationName; category from Classify;
+// actor ← the upn claim (full URI or short name), else caller or a name
+// claim holding an address, lower-cased; service principals by appid
+// (kind service); vendor id ← the oid claim, else
+// identity.authorization.evidence.principalId; network ← callerIpAddress
+// (REST: httpRequest.clientIpAddress; else the ipaddr claim); outcome ←
+// resultType or status.value (Success/Succeeded, Failure/Failed; Start and
+// Accept are in progress), code ← resultSignature or subStatus.value,
+// reason ← resultDescription or properties.statusMessage's error; resource
+// ← resourceId (service: the provider namespace, type: the provider and
+// resource types lower-cased, name: the last segment, container: the
+// resource group); targets ← for role assignments, the principal and role
+// in properties.requestbody or responseBody; tenant ← tenantId; region ←
+// location; request id ← correlationId; severity ← level.
+//
+// kube-audit records (Log "kube-audit") carry a Kubernetes audit event as
+// JSON text in properties.log: time ← stageTimestamp or
+// requestReceivedTimestamp (else the envelope's time); vendor id ←
+// auditID; type ← "verb resource[/subresource]"; actor ← user.username;
+// network ← sourceIPs; outcome ← responseStatus.code; resource ← objectRef
+// (container: the namespace, service: the cluster).
+//
+// Storage records (Log "storage", categories StorageRead, StorageWrite and
+// StorageDelete): type ← operationName (GetBlob, PutBlob, …); actor ←
+// identity.requester (upn, objectId, appId); auth method ← identity.type
+// (OAuth, SAS, AccountKey, …); session token ← identity.tokenHash; network
+// ← callerIpAddress (port dropped); outcome ← statusCode and statusText,
+// else properties.metricResponseType; resource ← properties.objectKey
+// (type "object", container "account/container"), else the uri without
+// its query string (which may hold a SAS signature).
+package azureactivity
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/source/field"
+	"github.com/vigil-zt/vigil/internal/useragent"
+)
+
+// Decoder decodes Azure Activity Log, kube-audit and Storage records. Not
+// safe for concurrent use.
+type Decoder struct {
+	s     field.Strings
+	ua    map[string]useragent.Families
+	class map[classKey]class
+	p     fastjson.Parser // for JSON held in strings (properties.log, requestbody)
+	buf   []byte          // scratch for lower-casing and joining, interned before use
+}
+
+type classKey struct {
+	operation, category string
+	k                   kind
+}
+
+// New returns a Decoder.
+func New() *Decoder {
+	return &Decoder{
+		ua:    make(map[string]useragent.Families),
+		class: make(map[classKey]class),
+	}
+}
+
+// Source returns event.SourceAzureActivity.
+func (d *Decoder) Source() event.Source { return event.SourceAzureActivity }
+
+type kind int
+
+const (
+	kindNone kind = iota
+	kindActivity
+	kindKube
+	kindStorage
+)
+
+// categoryKind sorts the diagnostic categories this package reads.
+func categoryKind(c []byte) kind {
+	switch {
+	case equalFold(c, "administrative"), equalFold(c, "security"), equalFold(c, "servicehealth"),
+		equalFold(c, "alert"), equalFold(c, "recommendation"), equalFold(c, "policy"),
+		equalFold(c, "autoscale"), equalFold(c, "resourcehealth"):
+		return kindActivity
+	case equalFold(c, "kube-audit"), equalFold(c, "kube-audit-admin"):
+		return kindKube
+	case equalFold(c, "storageread"), equalFold(c, "storagewrite"), equalFold(c, "storagedelete"):
+		return kindStorage
+	}
+	return kindNone
+}
+
+// Detect reports whether v is an Activity Log record (diagnostic export
+// or REST shape) with an operationName, an AKS kube-audit record, or an
+// Azure Storage resource log record (by category, or by its properties
+// when an export dropped the category). Records under the
+// microsoft.aadiam provider are Entra's and never match.
+func (d *Decoder) Detect(v *fastjson.Value) bool {
+	if v == nil || v.Type() != fastjson.TypeObject {
+		return false
+	}
+	if indexFold(field.Bytes(v, "resourceId"), "/providers/microsoft.aadiam") >= 0 {
+		return false
+	}
+	cat := value(v, "category")
+	switch categoryKind(cat) {
+	case kindActivity:
+		return len(value(v, "operationName")) > 0
+	case kindKube, kindStorage:
+		return true
+	}
+	if len(cat) > 0 {
+		return false // some other service's resource log, or Entra's
+	}
+	if len(value(v, "operationName")) == 0 {
+		return false
+	}
+	if (field.Has(v, "eventDataId") || field.Has(v, "eventTimestamp")) &&
+		(field.Has(v, "caller") || field.Has(v, "subscriptionId") || field.Has(v, "claims") ||
+			field.Has(v, "authorization") || field.Has(v, "resourceId")) {
+		return true
+	}
+	return isStorage(v)
+}
+
+// isStorage recognizes a Storage record without its category by what only
+// Storage logs hold.
+func isStorage(v *fastjson.Value) bool {
+	p := field.Get(v, "properties")
+	return field.IsObject(p) && field.Has(p, "accountName") &&
+		(field.Has(p, "objectKey") || field.Has(p, "metricResponseType") || field.Has(p, "serviceType"))
+}
+
+// Decode appends the event of one record to dst.
+func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, error) {
+	if v == nil || v.Type() != fastjson.TypeObject {
+		return dst, field.Errorf("record", "not a JSON object")
+	}
+	cat := value(v, "category")
+	switch k := categoryKind(cat); {
+	case k == kindKube:
+		return d.kube(dst, v)
+	case k == kindStorage, len(cat) == 0 && isStorage(v):
+		return d.storage(dst, v)
+	}
+	return d.activity(dst, v, cat)
+}
+
+var (
+	pathTime      = []string{"time"}
+	pathEventTime = []string{"eventTimestamp"}
+	pathPTime     = []string{"p_event_time"}
+)
+
+// timeOf returns the first timestamp of paths that parses. When none does
+// it reports the first that is present but malformed, or else that time
+// is missing; a time is never invented.
+func timeOf(v *fastjson.Value, paths ...[]string) (time.Time, error) {
+	var bad error
+	for _, p := range paths {
+		x := field.Get(v, p...)
+		if x == nil || x.Type() == fastjson.TypeNull ||
+			(x.Type() == fastjson.TypeString && len(x.GetStringBytes()) == 0) {
+			continue
+		}
+		t, err := field.Time(v, p...)
+		if err == nil {
+			return t, nil
+		}
+		if bad == nil {
+			bad = err
+		}
+	}
+	if bad != nil {
+		return time.Time{}, bad
+	}
+	return time.Time{}, field.Missing("time")
+}
+
+func (d *Decoder) activity(dst []event.Event, v *fastjson.Value, cat []byte) ([]event.Event, error) {
+	var e event.Event
+	e.Source = event.SourceAzureActivity
+	e.Log = "activity"
+	op := value(v, "operationName")
+	e.VendorType = d.s.Get(op)
+	if e.VendorType == "" {
+		return dst, field.Missing("operationName")
+	}
+	var err error
+	if e.Time, err = timeOf(v, pathTime, pathEventTime, pathPTime); err != nil {
+		return dst, err
+	}
+	props := field.Get(v, "properties")
+	e.VendorID = d.s.Get(firstBytes(field.Bytes(v, "eventDataId"), field.Bytes(props, "eventDataId")))
+	e.Category, e.Activity = d.classify(kindActivity, e.VendorType, d.s.Get(cat))
+	e.Severity = d.s.Get(value(v, "level"))
+	e.Tenant = d.s.Get(field.Bytes(v, "tenantId"))
+	e.RequestID = d.s.Get(field.Bytes(v, "correlationId"))
+	if loc := field.Bytes(v, "location"); !equalFold(loc, "global") {
+		e.Region = d.s.Get(loc)
+	}
+	desc := firstBytes(field.Bytes(v, "resultDescription"), value(v, "description"))
+	e.Message = d.s.Get(desc)
+
+	claims := field.Get(v, "identity", "claims")
+	if !field.IsObject(claims) {
+		claims = field.Get(v, "claims")
+	}
+	evidence := field.Get(v, "identity", "authorization", "evidence")
+	e.Actor = d.caller(claims, field.Bytes(v, "caller"), evidence)
+
+	e.Network.IP = addr(field.Bytes(v, "callerIpAddress"), field.Bytes(v, "httpRequest", "clientIpAddress"),
+		claim(claims, "ipaddr", ""))
+
+	status := firstBytes(field.Bytes(v, "resultType"), value(v, "status"))
+	e.Outcome.Result = result(status)
+	code := field.Bytes(v, "resultSignature")
+	if equalFold(code, "none") {
+		code = nil
+	}
+	e.Outcome.Code = d.s.Get(firstBytes(code, value(v, "subStatus"), field.Bytes(props, "statusCode"), status))
+	if e.Outcome.Result == event.ResultFailure {
+		e.Outcome.Reason = d.s.Get(desc)
+		if e.Outcome.Reason == "" {
+			e.Outcome.Reason = d.statusMessage(props)
+		}
+	}
+
+	e.Resource = d.resource(field.Bytes(v, "resourceId"))
+	d.targets(&e, props)
+	return append(dst, e), nil
+}
+
+// caller reads who called Resource Manager from the token's claims, the
+// REST caller field and the authorization evidence.
+func (d *Decoder) caller(claims *fastjson.Value, caller []byte, evidence *fastjson.Value) event.Principal {
+	oid := firstBytes(claim(claims, "oid", "http://schemas.microsoft.com/identity/claims/objectidentifier"),
+		field.Bytes(evidence, "principalId"))
+	name := claim(claims, "name", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name")
+	upn := firstBytes(claim(claims, "upn", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"),
+		withAt(claim(claims, "unique_name", "")), withAt(caller), withAt(name),
+		withAt(claim(claims, "email", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress")))
+	appid := claim(claims, "appid", "")
+	ptype := field.Bytes(evidence, "principalType")
+	var p event.Principal
+	switch {
+	case len(upn) > 0:
+		p = event.Principal{ID: d.lower(upn), Kind: event.KindHuman, Type: "User"}
+		if string(name) != string(upn) {
+			p.Name = d.s.Get(name)
+		}
+	case len(appid) > 0 || equalFold(claim(claims, "idtyp", ""), "app") || equalFold(ptype, "serviceprincipal"):
+		p = event.Principal{
+			ID:   d.lower(firstBytes(appid, caller, oid)),
+			Name: d.s.Get(name),
+			Kind: event.KindService,
+			Type: "ServicePrincipal",
+		}
+	case len(caller) > 0:
+		// A caller without an address is an application id or an Azure
+		// service ("Microsoft.Advisor").
+		p = event.Principal{ID: d.lower(caller), Kind: event.KindService, Type: "ServicePrincipal"}
+	default:
+		// An Azure service signs its own records with an e-mail claim
+		// that is not an address ("Microsoft.Advisor").
+		if svc := claim(claims, "email", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"); len(svc) > 0 {
+			p = event.Principal{ID: d.s.Get(svc), Kind: event.KindService}
+		} else if len(name) > 0 {
+			p = event.Principal{Name: d.s.Get(name)}
+		}
+		if len(ptype) > 0 && !equalFold(ptype, "group") {
+			p.Type = d.s.Get(ptype)
+			if equalFold(ptype, "user") {
+				p.Kind = event.KindHuman
+			}
+		}
+	}
+	p.VendorID = d.s.Get(oid)
+	return p
+}
+
+// claim returns a token claim by its short name or its full URI.
+func claim(claims *fastjson.Value, short, uri string) []byte {
+	if !field.IsObject(claims) {
+		return nil
+	}
+	if b := field.Bytes(claims, short); len(b) > 0 {
+		return b
+	}
+	if uri != "" {
+		return field.Bytes(claims, uri)
+	}
+	return nil
+}
+
+func withAt(b []byte) []byte {
+	for _, c := range b {
+		if c == '@' {
+			return b
+		}
+	}
+	return nil
+}
+
+// result maps Resource Manager's status words. Start, Accept and the
+// Advisor/Service Health states say nothing about success yet.
+func result(s []byte) event.Result {
+	switch {
+	case equalFold(s, "success"), equalFold(s, "succeeded"):
+		return event.ResultSuccess
+	case equalFold(s, "failure"), equalFold(s, "failed"):
+		return event.ResultFailure
+	}
+	return event.ResultUnknown
+}
+
+// statusMessage reads the error Resource Manager returned, which the
+// export keeps as JSON text in properties.statusMessage.
+func (d *Decoder) statusMessage(props *fastjson.Value) string {
+	v := d.nested(field.Get(props, "statusMessage"))
+	return d.s.Get(firstBytes(field.Bytes(v, "error", "message"), field.Bytes(v, "error", "code")))
+}
+
+// nested returns the object x holds, parsing it when it is JSON text. The
+// result is valid until the next call.
+func (d *Decoder) nested(x *fastjson.Value) *fastjson.Value {
+	switch {
+	case x == nil:
+		return nil
+	case x.Type() == fastjson.TypeObject:
+		return x
+	case x.Type() != fastjson.TypeString:
+		return nil
+	}
+	b := x.GetStringBytes()
+	if len(b) == 0 || b[0] != '{' {
+		return nil
+	}
+	v, err := d.p.ParseBytes(b)
+	if err != nil || v.Type() != fastjson.TypeObject {
+		return nil
+	}
+	return v
+}
+
+// builtinRoles names the built-in Azure roles that matter most when
+// granted, by their fixed role definition ids.
+var builtinRoles = map[string]string{
+	"8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+	"b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+	"18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+	"acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
+}
+
+// targets adds who got or lost which role: role assignment writes carry
+// the assignment in the request body, deletes in the response body, and
+// elevateAccess always grants User Access Administrator.
+func (d *Decoder) targets(e *event.Event, props *fastjson.Value) {
+	op := e.VendorType
+	switch {
+	case hasPrefixFold(op, "microsoft.authorization/roleassignments/"):
+	case equalFold(op, "microsoft.authorization/elevateaccess/action"):
+		e.Targets = append(e.Targets, event.Target{Type: "Role", Name: "User Access Administrator",
+			VendorID: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"})
+		return
+	default:
+		return
+	}
+	var ra *fastjson.Value
+	for _, k := range [...]string{"requestbody", "responseBody"} {
+		if body := d.nested(field.Get(props, k)); body != nil {
+			if ra = field.Get(body, "properties"); field.IsObject(ra) {
+				break
+			}
+		}
+	}
+	if pid := field.Bytes(ra, "principalId"); len(pid) > 0 {
+		t := event.Target{Type: d.s.Get(field.Bytes(ra, "principalType")), VendorID: d.lower(pid)}
+		if t.Type == "" {
+			t.Type = "Principal"
+		}
+		e.Targets = append(e.Targets, t)
+	}
+	if def := field.Bytes(ra, "roleDefinitionId"); len(def) > 0 {
+		id := d.lower(lastSegment(def))
+		e.Targets = append(e.Targets, event.Target{Type: "Role", Name: builtinRoles[id], VendorID: id})
+	}
+}
+
+// intString interns the decimal form of n without allocating once seen.
+func (d *Decoder) intString(n int64) string {
+	d.buf = strconv.AppendInt(d.buf[:0], n, 10)
+	return d.s.Get(d.buf)
+}
+
+func (d *Decoder) families(ua string) useragent.Families {
+	if ua == "" {
+		return useragent.Families{}
+	}
+	if f, ok := d.ua[ua]; ok {
+		return f
+	}
+	if len(d.ua) > 4096 {
+		clear(d.ua)
+	}
+	f := useragent.Parse(ua)
+	d.ua[ua] = f
+	return f
+}
+
+// lower returns b lower-cased and interned: principal names and resource
+// types compare case-insensitively in Azure.
+func (d *Decoder) lower(b []byte) string {
+	i := 0
+	for i < len(b) && (b[i] < 'A' || b[i] > 'Z') && b[i] < 0x80 {
+		i++
+	}
+	if i == len(b) {
+		return d.s.Get(b)
+	}
+	d.buf = appendLower(d.buf[:0], b)
+	return d.s.Get(d.buf)
+}
+
+// appendLower appends b lower-cased: ASCII in place, anything else with
+// the Unicode rules (rare in these fields, so allowed to allocate).
+func appendLower(dst, b []byte) []byte {
+	for _, c := range b {
+		if c >= 0x80 {
+			return append(dst, strings.ToLower(string(b))...)
+		}
+	}
+	n := len(dst)
+	dst = append(dst, b...)
+	for i := n; i < len(dst); i++ {
+		if c := dst[i]; c >= 'A' && c <= 'Z' {
+			dst[i] = c + 'a' - 'A'
+		}
+	}
+	return dst
+}
+
+// value reads a field that is a string in diagnostic exports and an
+// object {value, localizedValue} in the REST shape.
+func value(v *fastjson.Value, key string) []byte {
+	x := field.Get(v, key)
+	if x != nil && x.Type() == fastjson.TypeObject {
+		return field.Bytes(x, "value")
+	}
+	return field.Bytes(v, key)
+}
+
+// addr returns the first candidate that holds an address; "0.0.0.0",
+// which Azure writes for its own services, does not count.
+func addr(cands ...[]byte) netip.Addr {
+	for _, c := range cands {
+		if a := field.Addr(c); a.IsValid() && !a.IsUnspecified() {
+			return a
+		}
+	}
+	return netip.Addr{}
+}
+
+func firstBytes(bs ...[]byte) []byte {
+	for _, b := range bs {
+		if len(b) > 0 {
+			return b
+		}
+	}
+	return nil
+}
+
+func lastSegment(b []byte) []byte {
+	for len(b) > 0 && b[len(b)-1] == '/' {
+		b = b[:len(b)-1]
+	}
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == '/' {
+			return b[i+1:]
+		}
+	}
+	return b
+}
+
+// indexFold is a case-insensitive ASCII index of the lower-case needle.
+func indexFold[T string | []byte](b T, lowerNeedle string) int {
+	n := len(lowerNeedle)
+	for i := 0; i+n <= len(b); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := b[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != lowerNeedle[j] {
+				break
+			}
+		}
+		if j == n {
+			return i
+		}
+	}
+	return -1
+}
+
+func equalFold[T string | []byte](b T, lower string) bool {
+	return len(b) == len(lower) && indexFold(b, lower) == 0
+}
+
+func hasPrefixFold[T string | []byte](b T, lower string) bool {
+	return len(b) >= len(lower) && indexFold(b[:len(lower)], lower) == 0
+}

@@ -1,0 +1,135 @@
+package azureactivity
+
+import (
+	"errors"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/source/field"
+)
+
+// kube decodes an AKS kube-audit record: a Kubernetes audit.k8s.io Event,
+// as JSON text in properties.log, in a diagnostic-settings envelope.
+func (d *Decoder) kube(dst []event.Event, v *fastjson.Value) ([]event.Event, error) {
+	a := d.nested(field.Get(v, "properties", "log"))
+	if a == nil {
+		if x := field.Get(v, "properties", "log"); x != nil && x.Type() != fastjson.TypeNull {
+			return dst, field.Errorf("properties.log", "not a Kubernetes audit event")
+		}
+		return dst, field.Missing("properties.log")
+	}
+	var e event.Event
+	e.Source = event.SourceAzureActivity
+	e.Log = "kube-audit"
+	verb := field.Bytes(a, "verb")
+	if len(verb) == 0 {
+		return dst, field.Missing("properties.log.verb")
+	}
+	obj := field.Get(a, "objectRef")
+	res := field.Bytes(obj, "resource")
+	sub := field.Bytes(obj, "subresource")
+	// The type is what RBAC rules name: "create pods/exec".
+	d.buf = append(d.buf[:0], verb...)
+	if len(res) > 0 {
+		d.buf = append(d.buf, ' ')
+		d.buf = append(d.buf, res...)
+		if len(sub) > 0 {
+			d.buf = append(d.buf, '/')
+			d.buf = append(d.buf, sub...)
+		}
+	}
+	e.VendorType = d.s.Get(d.buf)
+	var err error
+	if e.Time, err = d.kubeTime(v, a); err != nil {
+		return dst, err
+	}
+	e.Category, e.Activity = ClassifyKube(d.s.Get(verb), d.s.Get(res), d.s.Get(sub))
+	e.VendorID = d.s.Get(field.Bytes(a, "auditID"))
+	e.RequestID = d.s.Get(field.Bytes(v, "correlationId"))
+	e.Tenant = d.s.Get(field.Bytes(v, "tenantId"))
+	if loc := field.Bytes(v, "location"); !equalFold(loc, "global") {
+		e.Region = d.s.Get(loc)
+	}
+
+	user := field.Get(a, "user")
+	e.Actor = d.kubeUser(field.Bytes(user, "username"))
+	e.Actor.VendorID = d.s.Get(field.Bytes(user, "uid"))
+	if imp := field.Bytes(a, "impersonatedUser", "username"); len(imp) > 0 {
+		t := d.kubeUser(imp)
+		e.Targets = append(e.Targets, event.Target{Type: t.Type, ID: t.ID})
+	}
+	if ips := field.Array(a, "sourceIPs"); len(ips) > 0 {
+		e.Network.IP = addr(ips[0].GetStringBytes())
+	}
+	e.Device.UserAgent = d.s.Get(field.Bytes(a, "userAgent"))
+	fam := d.families(e.Device.UserAgent)
+	e.Device.Browser, e.Device.OS = fam.Browser, fam.OS
+
+	rs := field.Get(a, "responseStatus")
+	if code, ok := field.Int(rs, "code"); ok {
+		e.Outcome.Code = d.intString(code)
+		if code > 0 && code < 400 {
+			e.Outcome.Result = event.ResultSuccess
+		} else {
+			e.Outcome.Result = event.ResultFailure
+			e.Outcome.Reason = d.s.Get(firstBytes(field.Bytes(rs, "reason"), field.Bytes(rs, "message")))
+		}
+	}
+
+	e.Resource = event.Resource{
+		Service:   "kubernetes",
+		ID:        d.s.Get(field.Bytes(obj, "uid")),
+		Name:      d.s.Get(field.Bytes(obj, "name")),
+		Container: d.s.Get(field.Bytes(obj, "namespace")),
+	}
+	if len(res) > 0 {
+		e.Resource.Type = e.VendorType[len(verb)+1:] // "pods/exec", already interned
+	}
+	if cluster := field.Bytes(v, "resourceId"); len(cluster) > 0 {
+		e.Resource.Service = d.lower(lastSegment(cluster)) // the cluster's API server
+	}
+	return append(dst, e), nil
+}
+
+var (
+	pathStage    = []string{"stageTimestamp"}
+	pathReceived = []string{"requestReceivedTimestamp"}
+)
+
+// kubeTime prefers the audit event's own timestamps and names them by
+// their place in the record when they are malformed.
+func (d *Decoder) kubeTime(v, a *fastjson.Value) (time.Time, error) {
+	t, err := timeOf(a, pathStage, pathReceived)
+	if err == nil {
+		return t, nil
+	}
+	var fe *field.Error
+	if errors.As(err, &fe) {
+		return t, field.Errorf("properties.log."+fe.Field, "%s", fe.Msg)
+	}
+	return timeOf(v, pathTime, pathPTime)
+}
+
+// kubeUser classifies a Kubernetes user name: service accounts, nodes and
+// the control plane's own "system:" users are machines; names with an @
+// are people (lower-cased like every login); other names (client
+// certificates such as AKS's masterclient) are left unknown.
+func (d *Decoder) kubeUser(name []byte) event.Principal {
+	switch {
+	case len(name) == 0:
+		return event.Principal{}
+	case hasPrefixFold(name, "system:serviceaccount:"):
+		return event.Principal{ID: d.s.Get(name), Kind: event.KindService, Type: "ServiceAccount"}
+	case hasPrefixFold(name, "system:node:"):
+		return event.Principal{ID: d.s.Get(name), Kind: event.KindService, Type: "Node"}
+	case equalFold(name, "system:anonymous"):
+		return event.Principal{ID: d.s.Get(name), Type: "Anonymous"}
+	case hasPrefixFold(name, "system:"):
+		return event.Principal{ID: d.s.Get(name), Kind: event.KindService, Type: "System"}
+	case len(withAt(name)) > 0:
+		return event.Principal{ID: d.lower(name), Kind: event.KindHuman, Type: "User"}
+	}
+	return event.Principal{ID: d.s.Get(name), Type: "User"}
+}
