@@ -119,11 +119,6 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 	default:
 		err = field.Missing(tpath)
 	}
-	if err == nil && (e.Time.Year() < 0 || e.Time.Year() > 9999) {
-		// RFC 3339 cannot write it (e.g. "0000-01-01T00:00:00+01:00"),
-		// so the event would not marshal.
-		err = field.Errorf(tpath, "year %d out of range", e.Time.Year())
-	}
 	if err != nil {
 		return dst, err
 	}

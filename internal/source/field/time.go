@@ -130,7 +130,13 @@ func ParseTime(b []byte) (time.Time, error) {
 		nsec = 999999999
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	return t.Add(-time.Duration(offset) * time.Second), nil
+	t = t.Add(-time.Duration(offset) * time.Second)
+	// Audit logs are not older than Unix time, and RFC 3339 cannot write a
+	// year outside 0–9999 ("0000-01-01T00:00:00+01:00" is year -1).
+	if y := t.Year(); y < 1970 || y > 9999 {
+		return time.Time{}, fmt.Errorf("%w: year %d is outside 1970–9999", errTime, y)
+	}
+	return t, nil
 }
 
 func timeErr(b []byte) error {

@@ -77,10 +77,8 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 	switch {
 	case field.Has(id, "time") || !field.Has(v, "p_event_time"):
 		base.Time, err = field.Time(v, "id", "time")
-		err = inRange(base.Time, err, "id.time")
 	default:
 		base.Time, err = field.Time(v, "p_event_time")
-		err = inRange(base.Time, err, "p_event_time")
 	}
 	if err != nil {
 		return dst, err
@@ -363,16 +361,6 @@ func (d *Decoder) families(ua string) useragent.Families {
 	f := useragent.Parse(ua)
 	d.ua[ua] = f
 	return f
-}
-
-// inRange rejects times that RFC 3339 cannot write (a year outside
-// 0–9999, reachable from "0000-01-01T00:00:00+01:00"), which the parser
-// lets through and which would make the event fail to marshal.
-func inRange(t time.Time, err error, path string) error {
-	if err == nil && (t.Year() < 0 || t.Year() > 9999) {
-		return field.Errorf(path, "year %d out of range", t.Year())
-	}
-	return err
 }
 
 func firstOf(a, b []byte) []byte {

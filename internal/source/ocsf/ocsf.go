@@ -185,13 +185,7 @@ func (d *Decoder) vendorType(e *event.Event, v *fastjson.Value, classUID, actID 
 
 // time reads an OCSF timestamp and rejects what RFC 3339 cannot write.
 func (d *Decoder) time(v *fastjson.Value, path ...string) (t time.Time, err error) {
-	t, err = field.Time(v, path...)
-	if err == nil && (t.Year() < 0 || t.Year() > 9999) {
-		// "0000-01-01T00:00:00+01:00" parses to year -1: the event would
-		// not marshal.
-		err = field.Errorf(dotted(path), "year %d out of range", t.Year())
-	}
-	return t, err
+	return field.Time(v, path...)
 }
 
 func dotted(path []string) string {
@@ -254,7 +248,7 @@ func (d *Decoder) session(e *event.Event, v, actor *fastjson.Value) {
 	e.Session.AccessKeyID = d.s.Get(field.Bytes(s, "credential_uid"))
 	e.Session.MFA = field.BoolPtr(s, "is_mfa")
 	if field.Has(s, "created_time") {
-		if t, err := field.Time(s, "created_time"); err == nil && t.Year() >= 0 && t.Year() <= 9999 {
+		if t, err := field.Time(s, "created_time"); err == nil {
 			e.Session.CreatedAt = t
 		}
 	}
