@@ -13,8 +13,12 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/source/azureactivity"
 	"github.com/vigil-zt/vigil/internal/source/cloudtrail"
+	"github.com/vigil-zt/vigil/internal/source/entra"
 	"github.com/vigil-zt/vigil/internal/source/field"
+	"github.com/vigil-zt/vigil/internal/source/gworkspace"
+	"github.com/vigil-zt/vigil/internal/source/ocsf"
 	"github.com/vigil-zt/vigil/internal/source/okta"
 )
 
@@ -35,6 +39,10 @@ func decoders() []Decoder {
 	return []Decoder{
 		cloudtrail.New(),
 		okta.New(),
+		entra.New(),
+		azureactivity.New(),
+		gworkspace.New(),
+		ocsf.New(), // generic, last
 	}
 }
 

@@ -45,9 +45,11 @@ func New() *Decoder { return &Decoder{ua: make(map[string]useragent.Families)} }
 func (d *Decoder) Source() event.Source { return event.SourceCloudTrail }
 
 // Detect reports whether v is a CloudTrail record: it has an eventVersion,
-// or both eventSource and eventName, or it is an EventBridge "… via
-// CloudTrail" event, or a Panther export labelled AWS.CloudTrail. Okta
-// LogEvents (eventType, no eventSource) match none of these.
+// or an eventName with an eventSource, awsRegion, userIdentity or requestID,
+// or it is an EventBridge "… via CloudTrail" event, or a Panther export
+// labelled AWS.CloudTrail. Okta LogEvents (eventType, no eventName) match
+// none of these. Recognizing a damaged record (one without its eventTime,
+// say) lets its quarantine reason name the missing field.
 func (d *Decoder) Detect(v *fastjson.Value) bool {
 	if !field.IsObject(v) {
 		return false
@@ -58,7 +60,9 @@ func (d *Decoder) Detect(v *fastjson.Value) bool {
 	if len(field.Bytes(v, "eventVersion")) > 0 {
 		return true
 	}
-	if len(field.Bytes(v, "eventSource")) > 0 && len(field.Bytes(v, "eventName")) > 0 {
+	if len(field.Bytes(v, "eventName")) > 0 && (len(field.Bytes(v, "eventSource")) > 0 ||
+		len(field.Bytes(v, "awsRegion")) > 0 || field.IsObject(field.Get(v, "userIdentity")) ||
+		len(field.Bytes(v, "requestID")) > 0) {
 		return true
 	}
 	return bytes.HasPrefix(field.Bytes(v, "p_log_type"), []byte("AWS.CloudTrail"))
