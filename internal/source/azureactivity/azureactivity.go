@@ -224,7 +224,7 @@ func (d *Decoder) activity(dst []event.Event, v *fastjson.Value, cat []byte) ([]
 	evidence := field.Get(v, "identity", "authorization", "evidence")
 	e.Actor = d.caller(claims, field.Bytes(v, "caller"), evidence)
 
-	e.Network.IP = addr(field.Bytes(v, "callerIpAddress"), field.Bytes(v, "httpRequest", "clientIpAddress"),
+	e.Network.IP = d.addr(field.Bytes(v, "callerIpAddress"), field.Bytes(v, "httpRequest", "clientIpAddress"),
 		claim(claims, "ipaddr", ""))
 
 	status := firstBytes(field.Bytes(v, "resultType"), value(v, "status"))
@@ -389,14 +389,18 @@ func (d *Decoder) targets(e *event.Event, props *fastjson.Value) {
 			}
 		}
 	}
-	if pid := field.Bytes(ra, "principalId"); len(pid) > 0 {
+	pid, def := field.Bytes(ra, "principalId"), field.Bytes(ra, "roleDefinitionId")
+	if len(pid) > 0 || len(def) > 0 {
+		e.Targets = make([]event.Target, 0, 2)
+	}
+	if len(pid) > 0 {
 		t := event.Target{Type: d.s.Get(field.Bytes(ra, "principalType")), VendorID: d.lower(pid)}
 		if t.Type == "" {
 			t.Type = "Principal"
 		}
 		e.Targets = append(e.Targets, t)
 	}
-	if def := field.Bytes(ra, "roleDefinitionId"); len(def) > 0 {
+	if len(def) > 0 {
 		id := d.lower(lastSegment(def))
 		e.Targets = append(e.Targets, event.Target{Type: "Role", Name: builtinRoles[id], VendorID: id})
 	}
@@ -467,11 +471,34 @@ func value(v *fastjson.Value, key string) []byte {
 
 // addr returns the first candidate that holds an address; "0.0.0.0",
 // which Azure writes for its own services, does not count.
-func addr(cands ...[]byte) netip.Addr {
+func (d *Decoder) addr(cands ...[]byte) netip.Addr {
 	for _, c := range cands {
-		if a := field.Addr(c); a.IsValid() && !a.IsUnspecified() {
+		if a := parseAddr(d.s.Get(c)); a.IsValid() && !a.IsUnspecified() {
 			return a
 		}
+	}
+	return netip.Addr{}
+}
+
+// parseAddr is field.Addr on an interned string: field.Addr converts its
+// bytes to a string, which allocates on every record. Storage writes the
+// caller's port too ("192.0.2.7:51234", "[2001:db8::7]:443").
+func parseAddr(s string) netip.Addr {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return netip.Addr{}
+	}
+	// Try the likely form first: a failed parse allocates its error.
+	if s[0] == '[' || strings.Count(s, ":") == 1 {
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return ap.Addr().Unmap()
+		}
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().WithZone("")
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap()
 	}
 	return netip.Addr{}
 }

@@ -61,7 +61,7 @@ func (d *Decoder) kube(dst []event.Event, v *fastjson.Value) ([]event.Event, err
 		e.Targets = append(e.Targets, event.Target{Type: t.Type, ID: t.ID})
 	}
 	if ips := field.Array(a, "sourceIPs"); len(ips) > 0 {
-		e.Network.IP = addr(ips[0].GetStringBytes())
+		e.Network.IP = d.addr(ips[0].GetStringBytes())
 	}
 	e.Device.UserAgent = d.s.Get(field.Bytes(a, "userAgent"))
 	fam := d.families(e.Device.UserAgent)

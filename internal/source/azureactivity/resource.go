@@ -31,6 +31,9 @@ func (d *Decoder) resource(id []byte) event.Resource {
 		}
 		i = j
 	}
+	if n == 0 {
+		return event.Resource{} // "/" names nothing
+	}
 	s := func(k int) []byte { return id[seg[k][0]:seg[k][1]] }
 	r := event.Resource{ID: d.lower(id)}
 	prov := -1

@@ -50,7 +50,7 @@ func (d *Decoder) storage(dst []event.Event, v *fastjson.Value) ([]event.Event, 
 	// session key for requests that carry no principal.
 	e.Session.TokenID = d.s.Get(field.Bytes(id, "tokenHash"))
 
-	e.Network.IP = addr(field.Bytes(v, "callerIpAddress"))
+	e.Network.IP = d.addr(field.Bytes(v, "callerIpAddress"))
 	e.Device.UserAgent = d.s.Get(field.Bytes(props, "userAgentHeader"))
 	fam := d.families(e.Device.UserAgent)
 	e.Device.Browser, e.Device.OS = fam.Browser, fam.OS

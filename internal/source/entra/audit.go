@@ -78,7 +78,7 @@ func (d *Decoder) audit(dst []event.Event, r record) ([]event.Event, error) {
 	if e.Actor.Name == "" && r.monitor {
 		e.Actor.Name = d.s.Get(field.Bytes(r.v, "identity"))
 	}
-	e.Network.IP = ip(userIP, field.Bytes(r.v, "callerIpAddress"), field.Bytes(r.v, "ipAddress"),
+	e.Network.IP = d.ip(userIP, field.Bytes(r.v, "callerIpAddress"), field.Bytes(r.v, "ipAddress"),
 		detail(p, "ipaddr"))
 
 	e.Device.UserAgent = d.s.Get(firstBytes(field.Bytes(p, "userAgent"), detail(p, "user-agent")))
@@ -86,6 +86,9 @@ func (d *Decoder) audit(dst []event.Event, r record) ([]event.Event, error) {
 	e.Device.Browser, e.Device.OS = fam.Browser, fam.OS
 
 	targets := field.Array(p, "targetResources")
+	if len(targets) > 0 {
+		e.Targets = make([]event.Target, 0, len(targets))
+	}
 	for _, t := range targets {
 		tg := event.Target{
 			Type:     d.s.Get(field.Bytes(t, "type")),

@@ -434,11 +434,33 @@ func (d *Decoder) geo(loc *fastjson.Value) event.Geo {
 }
 
 // ip returns the first of the candidates that holds an address.
-func ip(cands ...[]byte) netip.Addr {
+func (d *Decoder) ip(cands ...[]byte) netip.Addr {
 	for _, c := range cands {
-		if a := field.Addr(c); a.IsValid() && !a.IsUnspecified() {
+		if a := parseAddr(d.s.Get(c)); a.IsValid() && !a.IsUnspecified() {
 			return a
 		}
+	}
+	return netip.Addr{}
+}
+
+// parseAddr is field.Addr on an interned string: field.Addr converts its
+// bytes to a string, which allocates on every record.
+func parseAddr(s string) netip.Addr {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return netip.Addr{}
+	}
+	// Try the likely form first: a failed parse allocates its error.
+	if s[0] == '[' || strings.Count(s, ":") == 1 {
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return ap.Addr().Unmap()
+		}
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().WithZone("")
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap()
 	}
 	return netip.Addr{}
 }

@@ -47,7 +47,7 @@ func (d *Decoder) riskDetection(dst []event.Event, r record) ([]event.Event, err
 		e.Session.AccessKeyID = d.s.Get(keys[0].GetStringBytes())
 	}
 	e.Actor = d.riskActor(p)
-	e.Network.IP = ip(field.Bytes(p, "ipAddress"), field.Bytes(r.v, "callerIpAddress"))
+	e.Network.IP = d.ip(field.Bytes(p, "ipAddress"), field.Bytes(r.v, "callerIpAddress"))
 	e.Network.Geo = d.geo(field.Get(p, "location"))
 	e.Network.Proxy = e.VendorType == "anonymizedIPAddress"
 	return append(dst, e), nil

@@ -114,7 +114,7 @@ func (d *Decoder) signIn(dst []event.Event, r record, st signInType) ([]event.Ev
 		AccessKeyID:   d.s.Get(field.Bytes(p, "servicePrincipalCredentialKeyId")),
 	}
 
-	e.Network.IP = ip(field.Bytes(p, "ipAddress"), field.Bytes(r.v, "callerIpAddress"))
+	e.Network.IP = d.ip(field.Bytes(p, "ipAddress"), field.Bytes(r.v, "callerIpAddress"))
 	if n, ok := field.Int(p, "autonomousSystemNumber"); ok && n > 0 && n < 1<<32 {
 		e.Network.ASN = uint32(n)
 	}
