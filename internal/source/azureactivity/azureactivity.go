@@ -8,38 +8,57 @@
 // Activity Log records come as diagnostic-setting exports (storage, Event
 // Hubs, Log Analytics: time, operationName, category, resultType, identity,
 // …) or as the Monitor REST "Activity Logs - List" shape (eventTimestamp,
-// caller, operationName.value, status.value, claims, httpRequest, …). Log
-// "activity": time ← time (REST: eventTimestamp; Panther: p_event_time);
-// vendor id ← eventDataId; type ← operationName; category from Classify;
-// actor ← the upn claim (full URI or short name), else caller or a name
-// claim holding an address, lower-cased; service principals by appid
-// (kind service); vendor id ← the oid claim, else
-// identity.authorization.evidence.principalId; network ← callerIpAddress
-// (REST: httpRequest.clientIpAddress; else the ipaddr claim); outcome ←
-// resultType or status.value (Success/Succeeded, Failure/Failed; Start and
-// Accept are in progress), code ← resultSignature or subStatus.value,
-// reason ← resultDescription or properties.statusMessage's error; resource
-// ← resourceId (service: the provider namespace, type: the provider and
-// resource types lower-cased, name: the last segment, container: the
-// resource group); targets ← for role assignments, the principal and role
-// in properties.requestbody or responseBody; tenant ← tenantId; region ←
-// location; request id ← correlationId; severity ← level.
+// caller, operationName.value, status.value, claims, httpRequest, …). Of
+// the timestamps listed for each kind the first that parses is the event's
+// time; a malformed one fails the record only when none parses, and a
+// record with none fails with an error naming time.
 //
-// kube-audit records (Log "kube-audit") carry a Kubernetes audit event as
-// JSON text in properties.log: time ← stageTimestamp or
-// requestReceivedTimestamp (else the envelope's time); vendor id ←
-// auditID; type ← "verb resource[/subresource]"; actor ← user.username;
-// network ← sourceIPs; outcome ← responseStatus.code; resource ← objectRef
-// (container: the namespace, service: the cluster).
+// Activity Log (Log "activity"): time ← time (REST: eventTimestamp;
+// Panther: p_event_time); vendor id ← eventDataId; type ← operationName,
+// as written; category from Classify; actor ← the upn claim (full URI or
+// short name), else caller or a name or e-mail claim holding an address,
+// lower-cased; service principals by appid (else caller), kind service;
+// vendor id ← the oid claim, else the principalId of
+// identity.authorization.evidence; network ← callerIpAddress (REST:
+// httpRequest.clientIpAddress; else the ipaddr claim; 0.0.0.0 dropped);
+// outcome ← resultType or status.value (Success/Succeeded, Failure/Failed;
+// Start, Accept and the rest are unknown), code ← resultSignature,
+// subStatus.value or properties.statusCode, reason of a failure ←
+// resultDescription or the error in properties.statusMessage; message ←
+// resultDescription (REST: description); resource ← resourceId, all
+// lower-cased because Resource Manager writes one id in any case (service:
+// the provider namespace; type: the provider and resource types; name: the
+// last segment; container: the resource group); targets ← for role
+// assignments the principal and role in properties.requestbody (writes)
+// or responseBody (deletes), built-in roles named; for elevateAccess the
+// User Access Administrator role; tenant ← tenantId; region ← location
+// ("global" dropped); request id ← correlationId; severity ← level.
 //
-// Storage records (Log "storage", categories StorageRead, StorageWrite and
-// StorageDelete): type ← operationName (GetBlob, PutBlob, …); actor ←
-// identity.requester (upn, objectId, appId); auth method ← identity.type
-// (OAuth, SAS, AccountKey, …); session token ← identity.tokenHash; network
-// ← callerIpAddress (port dropped); outcome ← statusCode and statusText,
-// else properties.metricResponseType; resource ← properties.objectKey
-// (type "object", container "account/container"), else the uri without
-// its query string (which may hold a SAS signature).
+// kube-audit (Log "kube-audit"): the Kubernetes audit event is JSON text
+// in properties.log. Time ← stageTimestamp, requestReceivedTimestamp, then
+// the envelope's time and p_event_time; vendor id ← auditID; type ← "verb
+// resource[/subresource]" ("create pods/exec"); category from
+// ClassifyKube; actor ← user.username (service accounts, nodes and
+// system: users kind service; names with an @ lower-cased, kind human),
+// user.uid; targets ← impersonatedUser; network ← sourceIPs[0]; device ←
+// userAgent; outcome ← responseStatus.code (below 400 is success), reason
+// ← responseStatus.reason or message; resource ← objectRef (type: resource
+// and subresource, name, container: namespace, service: the cluster named
+// by the envelope's resourceId, else "kubernetes").
+//
+// Storage (Log "storage", categories StorageRead, StorageWrite and
+// StorageDelete, or no category with Storage's properties): time ← time;
+// type ← operationName (GetBlob, PutBlob, …); category from
+// ClassifyStorage; actor ← identity.requester upn (else appId), objectId;
+// auth method ← identity.type lower-cased ("oauth", "sas", "accountkey");
+// session token ← identity.tokenHash (a hash naming the SAS or key used);
+// network ← callerIpAddress (port dropped); device ←
+// properties.userAgentHeader; outcome ← statusCode and statusText, else
+// properties.metricResponseType; resource ← properties.objectKey (type
+// "object", container "account/container"; "container" or "account" for
+// shorter keys), else the uri without its query string, which can hold a
+// SAS signature; service ← properties.serviceType; request id ←
+// correlationId.
 package azureactivity
 
 import (
@@ -206,11 +225,12 @@ func (d *Decoder) activity(dst []event.Event, v *fastjson.Value, cat []byte) ([]
 		return dst, err
 	}
 	props := field.Get(v, "properties")
-	e.VendorID = d.s.Get(firstBytes(field.Bytes(v, "eventDataId"), field.Bytes(props, "eventDataId")))
+	ids := d.unique(firstBytes(field.Bytes(v, "eventDataId"), field.Bytes(props, "eventDataId")),
+		field.Bytes(v, "correlationId"))
+	e.VendorID, e.RequestID = ids[0], ids[1]
 	e.Category, e.Activity = d.classify(kindActivity, e.VendorType, d.s.Get(cat))
 	e.Severity = d.s.Get(value(v, "level"))
 	e.Tenant = d.s.Get(field.Bytes(v, "tenantId"))
-	e.RequestID = d.s.Get(field.Bytes(v, "correlationId"))
 	if loc := field.Bytes(v, "location"); !equalFold(loc, "global") {
 		e.Region = d.s.Get(loc)
 	}
@@ -501,6 +521,24 @@ func parseAddr(s string) netip.Addr {
 		return ap.Addr().Unmap()
 	}
 	return netip.Addr{}
+}
+
+// unique copies values that are new in every record (event, token and
+// request ids) out of the parser's buffer. Interning them would only churn
+// the table that keeps repeated strings; copying them together costs one
+// allocation instead of one each.
+func (d *Decoder) unique(bs ...[]byte) (out [4]string) {
+	d.buf = d.buf[:0]
+	for _, b := range bs {
+		d.buf = append(d.buf, b...)
+	}
+	all := string(d.buf)
+	off := 0
+	for i, b := range bs[:min(len(bs), len(out))] {
+		out[i] = all[off : off+len(b)]
+		off += len(b)
+	}
+	return out
 }
 
 func firstBytes(bs ...[]byte) []byte {

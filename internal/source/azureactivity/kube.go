@@ -46,8 +46,8 @@ func (d *Decoder) kube(dst []event.Event, v *fastjson.Value) ([]event.Event, err
 		return dst, err
 	}
 	e.Category, e.Activity = ClassifyKube(d.s.Get(verb), d.s.Get(res), d.s.Get(sub))
-	e.VendorID = d.s.Get(field.Bytes(a, "auditID"))
-	e.RequestID = d.s.Get(field.Bytes(v, "correlationId"))
+	ids := d.unique(field.Bytes(a, "auditID"), field.Bytes(v, "correlationId"))
+	e.VendorID, e.RequestID = ids[0], ids[1]
 	e.Tenant = d.s.Get(field.Bytes(v, "tenantId"))
 	if loc := field.Bytes(v, "location"); !equalFold(loc, "global") {
 		e.Region = d.s.Get(loc)
@@ -98,18 +98,25 @@ var (
 	pathReceived = []string{"requestReceivedTimestamp"}
 )
 
-// kubeTime prefers the audit event's own timestamps and names them by
-// their place in the record when they are malformed.
+// kubeTime prefers the audit event's own timestamps, then the envelope's,
+// and names a malformed inner one by its place in the record.
 func (d *Decoder) kubeTime(v, a *fastjson.Value) (time.Time, error) {
-	t, err := timeOf(a, pathStage, pathReceived)
-	if err == nil {
+	t, inner := timeOf(a, pathStage, pathReceived)
+	if inner == nil {
+		return t, nil
+	}
+	t, outer := timeOf(v, pathTime, pathPTime)
+	if outer == nil {
 		return t, nil
 	}
 	var fe *field.Error
-	if errors.As(err, &fe) {
+	switch {
+	case errors.As(inner, &fe):
 		return t, field.Errorf("properties.log."+fe.Field, "%s", fe.Msg)
+	case errors.As(outer, &fe):
+		return t, outer
 	}
-	return timeOf(v, pathTime, pathPTime)
+	return t, field.Missing("time")
 }
 
 // kubeUser classifies a Kubernetes user name: service accounts, nodes and

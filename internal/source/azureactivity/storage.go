@@ -22,7 +22,7 @@ func (d *Decoder) storage(dst []event.Event, v *fastjson.Value) ([]event.Event, 
 		return dst, err
 	}
 	e.Category, e.Activity = d.classify(kindStorage, e.VendorType, d.s.Get(value(v, "category")))
-	e.RequestID = d.s.Get(field.Bytes(v, "correlationId"))
+	e.RequestID = d.unique(field.Bytes(v, "correlationId"))[0]
 	e.Tenant = d.s.Get(field.Bytes(v, "tenantId"))
 	if loc := field.Bytes(v, "location"); !equalFold(loc, "global") {
 		e.Region = d.s.Get(loc)

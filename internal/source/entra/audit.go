@@ -31,7 +31,8 @@ func (d *Decoder) audit(dst []event.Event, r record) ([]event.Event, error) {
 		return dst, err
 	}
 	e.Category, e.Activity = d.classify(e.VendorType, d.s.Get(field.Bytes(p, "operationType")))
-	e.RequestID = d.s.Get(firstBytes(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId")))
+	ids := d.unique(field.Bytes(p, "id"), firstBytes(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId")))
+	e.VendorID, e.RequestID = ids[0], ids[1]
 
 	res := firstBytes(field.Bytes(p, "result"), field.Bytes(r.v, "result"))
 	e.Outcome.Code = d.s.Get(res)

@@ -12,41 +12,56 @@
 // A Monitor export wraps the Graph resource in properties; the envelope's
 // time, tenantId, correlationId, callerIpAddress, resultType and identity
 // fill in what the resource lacks. Keys are matched case-insensitively, as
-// some exports lower-case them.
+// some exports lower-case them. Of the timestamps listed for each kind the
+// first that parses is the event's time; a malformed one fails the record
+// only when none parses, and none at all is an error naming the field.
 //
 // Sign-ins (Log "signin"): time ← createdDateTime (Monitor: then time,
-// p_event_time); vendor id ← id; type ← the log category, from
-// signInEventTypes, isInteractive and servicePrincipalId for Graph records;
-// actor ← userPrincipalName lower-cased (service principals and managed
-// identities: servicePrincipalName or appDisplayName, kind service),
-// userId, userDisplayName, homeTenantId for guests; session ← sessionId,
-// uniqueTokenIdentifier, correlationId, servicePrincipalCredentialKeyId
-// (the credential a service principal used, as Session.AccessKeyID);
-// network ← ipAddress (else callerIpAddress), autonomousSystemNumber,
-// location, networkLocationDetails (zone), riskEventTypes(_v2)
-// anonymizedIPAddress (proxy); device ← userAgent, deviceDetail; auth ←
-// authenticationDetails methods (service principals: clientCredentialType),
-// authenticationProtocol, authenticationRequirement, isInteractive;
-// outcome ← status.errorCode and failureReason (Monitor: resultType,
-// resultDescription); resource ← appId and appDisplayName (type "app"),
-// resourceDisplayName (service); severity ← riskLevelDuringSignIn;
-// request id ← originalRequestId.
+// p_event_time); vendor id ← id; type ← the log's Monitor category, for
+// Graph records from signInEventTypes, servicePrincipalId and
+// isInteractive; category authentication, activity login (interactive),
+// token_refresh (non-interactive) or token_issue (service principals and
+// managed identities); actor ← userPrincipalName lower-cased, userId,
+// userDisplayName, homeTenantId as account for guests (service principals
+// and managed identities: servicePrincipalName or appDisplayName, kind
+// service); session ← sessionId, uniqueTokenIdentifier, correlationId,
+// servicePrincipalCredentialKeyId (the credential a service principal
+// used, as Session.AccessKeyID); network ← ipAddress (else
+// callerIpAddress), autonomousSystemNumber, location ("Unknown" dropped),
+// networkLocationDetails (zone), anonymizedIPAddress in riskEventTypes_v2
+// or riskEventTypes (proxy); device ← userAgent, deviceDetail; auth ←
+// authenticationDetails methods ("password+push"; service principals:
+// clientCredentialType), authenticationProtocol, isInteractive, and MFA
+// from authenticationRequirement (multiFactorAuthentication: true unless
+// the sign-in failed; singleFactorAuthentication: false) or from
+// status.additionalDetails saying an MFA claim in the token satisfied it;
+// outcome ← status.errorCode (0 is success) and failureReason (Monitor:
+// resultType, resultDescription); message ← status.additionalDetails;
+// resource ← appId and appDisplayName (type "app") and resourceDisplayName
+// (service); severity ← riskLevelDuringSignIn; request id ←
+// originalRequestId.
 //
 // Audits (Log "audit"): time ← activityDateTime (Monitor: then time,
 // p_event_time); vendor id ← id; type ← activityDisplayName (else
-// operationName); category from Classify; actor ← initiatedBy.user or
-// initiatedBy.app; network ← initiatedBy.user.ipAddress (else
-// callerIpAddress); targets ← targetResources (users by lower-cased
-// userPrincipalName); resource ← the role granted or revoked, else the
-// first target that is not a user, with loggedByService as service;
-// outcome ← result and resultReason; request id ← correlationId; user
-// agent ← the User-Agent additional detail.
+// operationName), trimmed; category from Classify; actor ←
+// initiatedBy.user (lower-cased userPrincipalName) or initiatedBy.app
+// (kind service); network ← initiatedBy.user.ipAddress (else
+// callerIpAddress, the ipaddr additional detail); targets ←
+// targetResources (users by lower-cased userPrincipalName); resource ← the
+// role granted or revoked (a Role target, Role.DisplayName or
+// AppRole.Value), else the first target that is not a user, with
+// loggedByService as service; outcome ← result, with resultReason as the
+// reason of a failure and the message of a success; request id ←
+// correlationId; user agent ← userAgent or the User-Agent additional
+// detail.
 //
 // Risk (Log "risk"): type ← riskEventType ("riskyUser" and
 // "riskyServicePrincipal" for risk-state records); time ← activityDateTime,
 // detectedDateTime or riskLastUpdatedDateTime; severity ← riskLevel;
 // message ← riskDetail (risk-state records: riskState); request id ←
-// requestId (the sign-in's id). Detections tied to a sign-in are
+// requestId (the flagged sign-in's id); session ← correlationId and, for
+// service principals, the first of keyIds; network ← ipAddress, location,
+// proxy for anonymizedIPAddress. Detections made on a sign-in are
 // authentication/other, the rest other/other: the model has no risk class.
 package entra
 
@@ -281,7 +296,6 @@ func (d *Decoder) newEvent(r record, log string) event.Event {
 	var e event.Event
 	e.Source = event.SourceEntra
 	e.Log = log
-	e.VendorID = d.s.Get(field.Bytes(r.p, "id"))
 	e.Tenant = d.str(r.v, r.p, "tenantId")
 	return e
 }
@@ -495,6 +509,24 @@ func indexFold[T string | []byte](b T, lowerNeedle string) int {
 
 func equalFold[T string | []byte](b T, lower string) bool {
 	return len(b) == len(lower) && indexFold(b, lower) == 0
+}
+
+// unique copies values that are new in every record (event, token and
+// request ids) out of the parser's buffer. Interning them would only churn
+// the table that keeps repeated strings; copying them together costs one
+// allocation instead of one each.
+func (d *Decoder) unique(bs ...[]byte) (out [4]string) {
+	d.buf = d.buf[:0]
+	for _, b := range bs {
+		d.buf = append(d.buf, b...)
+	}
+	all := string(d.buf)
+	off := 0
+	for i, b := range bs[:min(len(bs), len(out))] {
+		out[i] = all[off : off+len(b)]
+		off += len(b)
+	}
+	return out
 }
 
 func firstBytes(bs ...[]byte) []byte {

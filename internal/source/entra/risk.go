@@ -39,8 +39,9 @@ func (d *Decoder) riskDetection(dst []event.Event, r record) ([]event.Event, err
 	}
 	e.Severity = enumValue(d.s.Get(field.Bytes(p, "riskLevel")))
 	e.Message = enumValue(d.s.Get(field.Bytes(p, "riskDetail")))
-	e.RequestID = d.s.Get(field.Bytes(p, "requestId"))
-	e.Session.CorrelationID = d.s.Get(firstBytes(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId")))
+	ids := d.unique(field.Bytes(p, "id"), field.Bytes(p, "requestId"),
+		firstBytes(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId")))
+	e.VendorID, e.RequestID, e.Session.CorrelationID = ids[0], ids[1], ids[2]
 	if keys := field.Array(p, "keyIds"); len(keys) > 0 {
 		// The service principal credential the detection is about, as
 		// sign-ins record it.
@@ -58,7 +59,8 @@ func (d *Decoder) riskDetection(dst []event.Event, r record) ([]event.Event, err
 func (d *Decoder) riskyPrincipal(dst []event.Event, r record) ([]event.Event, error) {
 	p := r.p
 	e := d.newEvent(r, "risk")
-	e.VendorID = "" // the id is the principal's, not the record's
+	// No VendorID: the id is the principal's, and each state change is a
+	// record of its own.
 	e.Actor = d.riskActor(p)
 	if e.Actor.Kind == event.KindService {
 		e.VendorType = "riskyServicePrincipal"

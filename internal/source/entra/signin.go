@@ -68,7 +68,9 @@ func (d *Decoder) signIn(dst []event.Event, r record, st signInType) ([]event.Ev
 		return dst, err
 	}
 	e.Category, e.Activity = event.CategoryAuthentication, typ.activity
-	e.RequestID = d.s.Get(field.Bytes(p, "originalRequestId"))
+	ids := d.unique(field.Bytes(p, "id"), field.Bytes(p, "uniqueTokenIdentifier"),
+		firstBytes(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId")), field.Bytes(p, "originalRequestId"))
+	e.VendorID, e.RequestID = ids[0], ids[3]
 	e.Severity = enumValue(d.s.Get(field.Bytes(p, "riskLevelDuringSignIn")))
 
 	if typ.service {
@@ -109,8 +111,8 @@ func (d *Decoder) signIn(dst []event.Event, r record, st signInType) ([]event.Ev
 
 	e.Session = event.Session{
 		ID:            d.s.Get(field.Bytes(p, "sessionId")),
-		TokenID:       d.s.Get(field.Bytes(p, "uniqueTokenIdentifier")),
-		CorrelationID: d.s.Get(firstBytes(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId"))),
+		TokenID:       ids[1],
+		CorrelationID: ids[2],
 		AccessKeyID:   d.s.Get(field.Bytes(p, "servicePrincipalCredentialKeyId")),
 	}
 
