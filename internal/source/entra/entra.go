@@ -9,9 +9,10 @@
 // ServicePrincipalRiskEvents, RiskyUsers and RiskyServicePrincipals
 // categories).
 //
-// A Monitor export wraps the Graph resource in properties; the envelope's
-// time, tenantId, correlationId, callerIpAddress, resultType and identity
-// fill in what the resource lacks. Keys are matched case-insensitively, as
+// A Monitor export wraps the Graph resource in properties (Log Analytics
+// rows put its fields beside the envelope's); the envelope's time,
+// tenantId, correlationId, callerIpAddress, resultType and identity fill
+// in what the resource lacks. Keys are matched case-insensitively, as
 // some exports lower-case them. Of the timestamps listed for each kind the
 // first that parses is the event's time; a malformed one fails the record
 // only when none parses, and none at all is an error naming the field.
@@ -179,7 +180,7 @@ func (d *Decoder) Detect(v *fastjson.Value) bool {
 		if k != kindAudit {
 			return true
 		}
-		return looksLikeAudit(field.Get(v, "properties"))
+		return looksLikeAudit(field.Get(v, "properties")) || looksLikeAudit(v)
 	}
 	if isAADResource(field.Bytes(v, "resourceId")) {
 		return true
@@ -261,10 +262,10 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 	r.monitor = field.IsObject(props) || field.Has(v, "operationName")
 	k, st := kindUnknown, signInNone
 	if r.monitor {
+		// Log Analytics rows are flat: the resource's fields sit beside the
+		// envelope's (CreatedDateTime, UserPrincipalName, …).
 		if field.IsObject(props) {
 			r.p = props
-		} else {
-			r.p = nil
 		}
 		var known bool
 		if k, st, known = d.category(cat); !known {
@@ -334,7 +335,7 @@ var (
 // missing. A time is never invented.
 func eventTime(r record, graph, monitor [][]string) (time.Time, error) {
 	paths := graph
-	if r.monitor {
+	if r.p != r.v {
 		paths = monitor
 	}
 	var bad error

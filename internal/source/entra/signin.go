@@ -120,7 +120,11 @@ func (d *Decoder) signIn(dst []event.Event, r record, st signInType) ([]event.Ev
 	if n, ok := field.Int(p, "autonomousSystemNumber"); ok && n > 0 && n < 1<<32 {
 		e.Network.ASN = uint32(n)
 	}
-	e.Network.Geo = d.geo(field.Get(p, "location"))
+	loc := field.Get(p, "location")
+	if !field.IsObject(loc) {
+		loc = field.Get(p, "locationDetails") // Log Analytics' name; its Location is a country code
+	}
+	e.Network.Geo = d.geo(loc)
 	for _, nl := range field.Array(p, "networkLocationDetails") {
 		if names := field.Array(nl, "networkNames"); len(names) > 0 {
 			e.Network.Zone = d.s.Get(names[0].GetStringBytes())
