@@ -73,7 +73,7 @@ are quarantined with the reason, file and line: see 'vigil quarantine list'.`,
 			if errors.Is(runErr, source.ErrUnknownSource) {
 				return usageError{runErr}
 			}
-			if runErr != nil && !errors.Is(runErr, ingest.ErrInputs) {
+			if runErr != nil && !errors.Is(runErr, ingest.ErrInputs) && !errors.Is(runErr, ingest.ErrInterrupted) {
 				return runErr
 			}
 			if asJSON {

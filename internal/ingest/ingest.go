@@ -101,10 +101,15 @@ type chunk struct {
 // others were ingested.
 var ErrInputs = errors.New("some inputs could not be read")
 
+// ErrInterrupted is returned (wrapped) when ctx ended a run before its
+// inputs did; everything read until then was stored.
+var ErrInterrupted = errors.New("interrupted")
+
 // Run ingests inputs into sink and returns what it did. A failing sink
 // stops the run; an unreadable input is reported in Summary.Errors and
-// ErrInputs, and the other inputs are still read. With followed inputs, Run
-// returns when ctx is done.
+// ErrInputs, and the other inputs are still read. When ctx is done, reading
+// stops and what was read is still stored: that is how a followed file
+// ends (without error), and an interrupted run ends with ErrInterrupted.
 func Run(ctx context.Context, sink Sink, inputs []Input, opt Options) (Summary, error) {
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 4096
@@ -126,7 +131,9 @@ func Run(ctx context.Context, sink Sink, inputs []Input, opt Options) (Summary, 
 	}
 	sum := Summary{BySource: map[event.Source]*SourceSum{}, Inputs: len(inputs)}
 
-	ctx, cancel := context.WithCancelCause(ctx)
+	// ctx stops reading; pipe stops the pipeline, only when the store
+	// fails, so that records already read are stored after ctx ends.
+	pipe, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancel(nil)
 	jobs := make(chan []chunk, opt.Workers*2)
 	batches := make(chan *store.Batch, opt.Workers*2)
@@ -134,7 +141,7 @@ func Run(ctx context.Context, sink Sink, inputs []Input, opt Options) (Summary, 
 	var readErrs []string
 	go func() {
 		defer close(jobs)
-		readErrs = readInputs(ctx, inputs, opt, jobs)
+		readErrs = readInputs(ctx, pipe, inputs, opt, jobs)
 	}()
 
 	var wg sync.WaitGroup
@@ -147,7 +154,7 @@ func Run(ctx context.Context, sink Sink, inputs []Input, opt Options) (Summary, 
 				b := decodeJob(set, job, opt.Now())
 				select {
 				case batches <- b:
-				case <-ctx.Done():
+				case <-pipe.Done():
 					return
 				}
 			}
@@ -160,7 +167,7 @@ func Run(ctx context.Context, sink Sink, inputs []Input, opt Options) (Summary, 
 		if writeErr != nil {
 			continue // drain so the workers can finish
 		}
-		res, err := sink.Append(ctx, b)
+		res, err := sink.Append(pipe, b)
 		if err != nil {
 			writeErr = err
 			cancel(err)
@@ -175,6 +182,9 @@ func Run(ctx context.Context, sink Sink, inputs []Input, opt Options) (Summary, 
 	}
 	if len(readErrs) > 0 {
 		return sum, fmt.Errorf("%w: %s", ErrInputs, strings.Join(readErrs, "; "))
+	}
+	if ctx.Err() != nil && !following(inputs) {
+		return sum, fmt.Errorf("ingest: %w after %d records", ErrInterrupted, sum.Read)
 	}
 	return sum, nil
 }
@@ -198,9 +208,18 @@ func (s *Summary) add(b *store.Batch, res store.Result) {
 	s.Read = s.Stored + s.Duplicates + s.Quarantined
 }
 
-// readInputs cuts every input into chunks and sends them in jobs. It
-// returns the inputs that failed.
-func readInputs(ctx context.Context, inputs []Input, opt Options, jobs chan<- []chunk) []string {
+func following(inputs []Input) bool {
+	for _, in := range inputs {
+		if in.follow {
+			return true
+		}
+	}
+	return false
+}
+
+// readInputs cuts every input into chunks and sends them in jobs, until the
+// inputs end or ctx does. It returns the inputs that failed.
+func readInputs(ctx, pipe context.Context, inputs []Input, opt Options, jobs chan<- []chunk) []string {
 	var errs []string
 	job := make([]chunk, 0, opt.BatchSize)
 	size := 0
@@ -210,7 +229,7 @@ func readInputs(ctx context.Context, inputs []Input, opt Options, jobs chan<- []
 		}
 		select {
 		case jobs <- job:
-		case <-ctx.Done():
+		case <-pipe.Done():
 			return false
 		}
 		job = make([]chunk, 0, opt.BatchSize)
@@ -263,7 +282,10 @@ func readInput(ctx context.Context, in Input, opt Options, idle func(), emit fun
 		}
 		// The scanner reuses its buffer: copy.
 		if !emit(chunk{origin: in.Name, line: c.Line, data: append([]byte(nil), c.Data...), err: c.Err}) {
-			return ctx.Err()
+			return nil // the store failed; Run reports that
+		}
+		if ctx.Err() != nil {
+			return nil // interrupted; Run reports that
 		}
 	}
 }

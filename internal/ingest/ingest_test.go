@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -293,5 +294,37 @@ func TestFollow(t *testing.T) {
 	}
 	if r.sum.Stored != 4 || r.sum.Quarantined != 0 {
 		t.Errorf("summary %+v", r.sum)
+	}
+}
+
+func TestInterruptedRunStoresWhatItRead(t *testing.T) {
+	// A file that is still being written (as with --follow, but not
+	// followed): interrupting the run must keep the records read so far.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	inputs := []Input{{Name: "pipe", open: func(context.Context, func()) (io.ReadCloser, error) { return pr, nil }}}
+	st := openStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var sum Summary
+	go func() {
+		var err error
+		sum, err = Run(ctx, st, inputs, Options{BatchSize: 1})
+		done <- err
+	}()
+	fmt.Fprintln(pw, okta("i1", "2026-03-02T09:00:00Z", "dana@example.com"))
+	fmt.Fprintln(pw, okta("i2", "2026-03-02T09:01:00Z", "dana@example.com"))
+	waitFor(t, "two records", func() bool { n, _ := st.CountEvents(context.Background()); return n == 2 })
+	cancel()
+	fmt.Fprintln(pw, okta("i3", "2026-03-02T09:02:00Z", "dana@example.com")) // unblocks the read
+	err := <-done
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err = %v, want ErrInterrupted", err)
+	}
+	if sum.Read < 2 || sum.Read != sum.Stored+sum.Duplicates+sum.Quarantined {
+		t.Errorf("summary %+v", sum)
+	}
+	if n, _ := st.CountEvents(context.Background()); int(n) != sum.Stored {
+		t.Errorf("%d events stored, summary says %d", n, sum.Stored)
 	}
 }

@@ -23,8 +23,9 @@ type Input struct {
 	// path, or "-" for standard input.
 	Name string
 	// Size is the input's size in bytes on disk, 0 when unknown.
-	Size int64
-	open func(ctx context.Context, idle func()) (io.ReadCloser, error)
+	Size   int64
+	follow bool
+	open   func(ctx context.Context, idle func()) (io.ReadCloser, error)
 }
 
 // logExts are the file extensions read when walking a directory; files
@@ -104,7 +105,7 @@ func hasLogExt(name string) bool {
 }
 
 func fileInput(path string, size int64, follow bool) Input {
-	return Input{Name: path, Size: size, open: func(ctx context.Context, idle func()) (io.ReadCloser, error) {
+	return Input{Name: path, Size: size, follow: follow, open: func(ctx context.Context, idle func()) (io.ReadCloser, error) {
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, err
