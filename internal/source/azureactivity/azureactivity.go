@@ -62,9 +62,7 @@
 package azureactivity
 
 import (
-	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -112,13 +110,13 @@ const (
 // categoryKind sorts the diagnostic categories this package reads.
 func categoryKind(c []byte) kind {
 	switch {
-	case equalFold(c, "administrative"), equalFold(c, "security"), equalFold(c, "servicehealth"),
-		equalFold(c, "alert"), equalFold(c, "recommendation"), equalFold(c, "policy"),
-		equalFold(c, "autoscale"), equalFold(c, "resourcehealth"):
+	case field.EqualFold(c, "administrative"), field.EqualFold(c, "security"), field.EqualFold(c, "servicehealth"),
+		field.EqualFold(c, "alert"), field.EqualFold(c, "recommendation"), field.EqualFold(c, "policy"),
+		field.EqualFold(c, "autoscale"), field.EqualFold(c, "resourcehealth"):
 		return kindActivity
-	case equalFold(c, "kube-audit"), equalFold(c, "kube-audit-admin"):
+	case field.EqualFold(c, "kube-audit"), field.EqualFold(c, "kube-audit-admin"):
 		return kindKube
-	case equalFold(c, "storageread"), equalFold(c, "storagewrite"), equalFold(c, "storagedelete"):
+	case field.EqualFold(c, "storageread"), field.EqualFold(c, "storagewrite"), field.EqualFold(c, "storagedelete"):
 		return kindStorage
 	}
 	return kindNone
@@ -133,7 +131,7 @@ func (d *Decoder) Detect(v *fastjson.Value) bool {
 	if v == nil || v.Type() != fastjson.TypeObject {
 		return false
 	}
-	if indexFold(field.Bytes(v, "resourceId"), "/providers/microsoft.aadiam") >= 0 {
+	if field.IndexFold(field.Bytes(v, "resourceId"), "/providers/microsoft.aadiam") >= 0 {
 		return false
 	}
 	cat := value(v, "category")
@@ -225,16 +223,16 @@ func (d *Decoder) activity(dst []event.Event, v *fastjson.Value, cat []byte) ([]
 		return dst, err
 	}
 	props := field.Get(v, "properties")
-	ids := d.unique(firstBytes(field.Bytes(v, "eventDataId"), field.Bytes(props, "eventDataId")),
+	ids := d.s.Copy(field.First(field.Bytes(v, "eventDataId"), field.Bytes(props, "eventDataId")),
 		field.Bytes(v, "correlationId"))
 	e.VendorID, e.RequestID = ids[0], ids[1]
 	e.Category, e.Activity = d.classify(kindActivity, e.VendorType, d.s.Get(cat))
 	e.Severity = d.s.Get(value(v, "level"))
 	e.Tenant = d.s.Get(field.Bytes(v, "tenantId"))
-	if loc := field.Bytes(v, "location"); !equalFold(loc, "global") {
+	if loc := field.Bytes(v, "location"); !field.EqualFold(loc, "global") {
 		e.Region = d.s.Get(loc)
 	}
-	desc := firstBytes(field.Bytes(v, "resultDescription"), value(v, "description"))
+	desc := field.First(field.Bytes(v, "resultDescription"), value(v, "description"))
 	e.Message = d.s.Get(desc)
 
 	claims := field.Get(v, "identity", "claims")
@@ -244,16 +242,16 @@ func (d *Decoder) activity(dst []event.Event, v *fastjson.Value, cat []byte) ([]
 	evidence := field.Get(v, "identity", "authorization", "evidence")
 	e.Actor = d.caller(claims, field.Bytes(v, "caller"), evidence)
 
-	e.Network.IP = d.addr(field.Bytes(v, "callerIpAddress"), field.Bytes(v, "httpRequest", "clientIpAddress"),
+	e.Network.IP = d.s.FirstAddr(field.Bytes(v, "callerIpAddress"), field.Bytes(v, "httpRequest", "clientIpAddress"),
 		claim(claims, "ipaddr", ""))
 
-	status := firstBytes(field.Bytes(v, "resultType"), value(v, "status"))
+	status := field.First(field.Bytes(v, "resultType"), value(v, "status"))
 	e.Outcome.Result = result(status)
 	code := field.Bytes(v, "resultSignature")
-	if equalFold(code, "none") {
+	if field.EqualFold(code, "none") {
 		code = nil
 	}
-	e.Outcome.Code = d.s.Get(firstBytes(code, value(v, "subStatus"), field.Bytes(props, "statusCode"), status))
+	e.Outcome.Code = d.s.Get(field.First(code, value(v, "subStatus"), field.Bytes(props, "statusCode"), status))
 	if e.Outcome.Result == event.ResultFailure {
 		e.Outcome.Reason = d.s.Get(desc)
 		if e.Outcome.Reason == "" {
@@ -269,10 +267,10 @@ func (d *Decoder) activity(dst []event.Event, v *fastjson.Value, cat []byte) ([]
 // caller reads who called Resource Manager from the token's claims, the
 // REST caller field and the authorization evidence.
 func (d *Decoder) caller(claims *fastjson.Value, caller []byte, evidence *fastjson.Value) event.Principal {
-	oid := firstBytes(claim(claims, "oid", "http://schemas.microsoft.com/identity/claims/objectidentifier"),
+	oid := field.First(claim(claims, "oid", "http://schemas.microsoft.com/identity/claims/objectidentifier"),
 		field.Bytes(evidence, "principalId"))
 	name := claim(claims, "name", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name")
-	upn := firstBytes(claim(claims, "upn", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"),
+	upn := field.First(claim(claims, "upn", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"),
 		withAt(claim(claims, "unique_name", "")), withAt(caller), withAt(name),
 		withAt(claim(claims, "email", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress")))
 	appid := claim(claims, "appid", "")
@@ -280,13 +278,13 @@ func (d *Decoder) caller(claims *fastjson.Value, caller []byte, evidence *fastjs
 	var p event.Principal
 	switch {
 	case len(upn) > 0:
-		p = event.Principal{ID: d.lower(upn), Kind: event.KindHuman, Type: "User"}
+		p = event.Principal{ID: d.s.Lower(upn), Kind: event.KindHuman, Type: "User"}
 		if string(name) != string(upn) {
 			p.Name = d.s.Get(name)
 		}
-	case len(appid) > 0 || equalFold(claim(claims, "idtyp", ""), "app") || equalFold(ptype, "serviceprincipal"):
+	case len(appid) > 0 || field.EqualFold(claim(claims, "idtyp", ""), "app") || field.EqualFold(ptype, "serviceprincipal"):
 		p = event.Principal{
-			ID:   d.lower(firstBytes(appid, caller, oid)),
+			ID:   d.s.Lower(field.First(appid, caller, oid)),
 			Name: d.s.Get(name),
 			Kind: event.KindService,
 			Type: "ServicePrincipal",
@@ -294,7 +292,7 @@ func (d *Decoder) caller(claims *fastjson.Value, caller []byte, evidence *fastjs
 	case len(caller) > 0:
 		// A caller without an address is an application id or an Azure
 		// service ("Microsoft.Advisor").
-		p = event.Principal{ID: d.lower(caller), Kind: event.KindService, Type: "ServicePrincipal"}
+		p = event.Principal{ID: d.s.Lower(caller), Kind: event.KindService, Type: "ServicePrincipal"}
 	default:
 		// An Azure service signs its own records with an e-mail claim
 		// that is not an address ("Microsoft.Advisor").
@@ -303,9 +301,9 @@ func (d *Decoder) caller(claims *fastjson.Value, caller []byte, evidence *fastjs
 		} else if len(name) > 0 {
 			p = event.Principal{Name: d.s.Get(name)}
 		}
-		if len(ptype) > 0 && !equalFold(ptype, "group") {
+		if len(ptype) > 0 && !field.EqualFold(ptype, "group") {
 			p.Type = d.s.Get(ptype)
-			if equalFold(ptype, "user") {
+			if field.EqualFold(ptype, "user") {
 				p.Kind = event.KindHuman
 			}
 		}
@@ -341,9 +339,9 @@ func withAt(b []byte) []byte {
 // Advisor/Service Health states say nothing about success yet.
 func result(s []byte) event.Result {
 	switch {
-	case equalFold(s, "success"), equalFold(s, "succeeded"):
+	case field.EqualFold(s, "success"), field.EqualFold(s, "succeeded"):
 		return event.ResultSuccess
-	case equalFold(s, "failure"), equalFold(s, "failed"):
+	case field.EqualFold(s, "failure"), field.EqualFold(s, "failed"):
 		return event.ResultFailure
 	}
 	return event.ResultUnknown
@@ -353,7 +351,7 @@ func result(s []byte) event.Result {
 // export keeps as JSON text in properties.statusMessage.
 func (d *Decoder) statusMessage(props *fastjson.Value) string {
 	v := d.nested(field.Get(props, "statusMessage"))
-	return d.s.Get(firstBytes(field.Bytes(v, "error", "message"), field.Bytes(v, "error", "code")))
+	return d.s.Get(field.First(field.Bytes(v, "error", "message"), field.Bytes(v, "error", "code")))
 }
 
 // nested returns the object x holds, parsing it when it is JSON text. The
@@ -393,8 +391,8 @@ var builtinRoles = map[string]string{
 func (d *Decoder) targets(e *event.Event, props *fastjson.Value) {
 	op := e.VendorType
 	switch {
-	case hasPrefixFold(op, "microsoft.authorization/roleassignments/"):
-	case equalFold(op, "microsoft.authorization/elevateaccess/action"):
+	case field.HasPrefixFold(op, "microsoft.authorization/roleassignments/"):
+	case field.EqualFold(op, "microsoft.authorization/elevateaccess/action"):
 		e.Targets = append(e.Targets, event.Target{Type: "Role", Name: "User Access Administrator",
 			VendorID: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"})
 		return
@@ -414,14 +412,14 @@ func (d *Decoder) targets(e *event.Event, props *fastjson.Value) {
 		e.Targets = make([]event.Target, 0, 2)
 	}
 	if len(pid) > 0 {
-		t := event.Target{Type: d.s.Get(field.Bytes(ra, "principalType")), VendorID: d.lower(pid)}
+		t := event.Target{Type: d.s.Get(field.Bytes(ra, "principalType")), VendorID: d.s.Lower(pid)}
 		if t.Type == "" {
 			t.Type = "Principal"
 		}
 		e.Targets = append(e.Targets, t)
 	}
 	if len(def) > 0 {
-		id := d.lower(lastSegment(def))
+		id := d.s.Lower(lastSegment(def))
 		e.Targets = append(e.Targets, event.Target{Type: "Role", Name: builtinRoles[id], VendorID: id})
 	}
 }
@@ -447,38 +445,6 @@ func (d *Decoder) families(ua string) useragent.Families {
 	return f
 }
 
-// lower returns b lower-cased and interned: principal names and resource
-// types compare case-insensitively in Azure.
-func (d *Decoder) lower(b []byte) string {
-	i := 0
-	for i < len(b) && (b[i] < 'A' || b[i] > 'Z') && b[i] < 0x80 {
-		i++
-	}
-	if i == len(b) {
-		return d.s.Get(b)
-	}
-	d.buf = appendLower(d.buf[:0], b)
-	return d.s.Get(d.buf)
-}
-
-// appendLower appends b lower-cased: ASCII in place, anything else with
-// the Unicode rules (rare in these fields, so allowed to allocate).
-func appendLower(dst, b []byte) []byte {
-	for _, c := range b {
-		if c >= 0x80 {
-			return append(dst, strings.ToLower(string(b))...)
-		}
-	}
-	n := len(dst)
-	dst = append(dst, b...)
-	for i := n; i < len(dst); i++ {
-		if c := dst[i]; c >= 'A' && c <= 'Z' {
-			dst[i] = c + 'a' - 'A'
-		}
-	}
-	return dst
-}
-
 // value reads a field that is a string in diagnostic exports and an
 // object {value, localizedValue} in the REST shape.
 func value(v *fastjson.Value, key string) []byte {
@@ -487,67 +453,6 @@ func value(v *fastjson.Value, key string) []byte {
 		return field.Bytes(x, "value")
 	}
 	return field.Bytes(v, key)
-}
-
-// addr returns the first candidate that holds an address; "0.0.0.0",
-// which Azure writes for its own services, does not count.
-func (d *Decoder) addr(cands ...[]byte) netip.Addr {
-	for _, c := range cands {
-		if a := parseAddr(d.s.Get(c)); a.IsValid() && !a.IsUnspecified() {
-			return a
-		}
-	}
-	return netip.Addr{}
-}
-
-// parseAddr is field.Addr on an interned string: field.Addr converts its
-// bytes to a string, which allocates on every record. Storage writes the
-// caller's port too ("192.0.2.7:51234", "[2001:db8::7]:443").
-func parseAddr(s string) netip.Addr {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return netip.Addr{}
-	}
-	// Try the likely form first: a failed parse allocates its error.
-	if s[0] == '[' || strings.Count(s, ":") == 1 {
-		if ap, err := netip.ParseAddrPort(s); err == nil {
-			return ap.Addr().Unmap()
-		}
-	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap().WithZone("")
-	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap()
-	}
-	return netip.Addr{}
-}
-
-// unique copies values that are new in every record (event, token and
-// request ids) out of the parser's buffer. Interning them would only churn
-// the table that keeps repeated strings; copying them together costs one
-// allocation instead of one each.
-func (d *Decoder) unique(bs ...[]byte) (out [4]string) {
-	d.buf = d.buf[:0]
-	for _, b := range bs {
-		d.buf = append(d.buf, b...)
-	}
-	all := string(d.buf)
-	off := 0
-	for i, b := range bs[:min(len(bs), len(out))] {
-		out[i] = all[off : off+len(b)]
-		off += len(b)
-	}
-	return out
-}
-
-func firstBytes(bs ...[]byte) []byte {
-	for _, b := range bs {
-		if len(b) > 0 {
-			return b
-		}
-	}
-	return nil
 }
 
 func lastSegment(b []byte) []byte {
@@ -560,33 +465,4 @@ func lastSegment(b []byte) []byte {
 		}
 	}
 	return b
-}
-
-// indexFold is a case-insensitive ASCII index of the lower-case needle.
-func indexFold[T string | []byte](b T, lowerNeedle string) int {
-	n := len(lowerNeedle)
-	for i := 0; i+n <= len(b); i++ {
-		j := 0
-		for ; j < n; j++ {
-			c := b[i+j]
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != lowerNeedle[j] {
-				break
-			}
-		}
-		if j == n {
-			return i
-		}
-	}
-	return -1
-}
-
-func equalFold[T string | []byte](b T, lower string) bool {
-	return len(b) == len(lower) && indexFold(b, lower) == 0
-}
-
-func hasPrefixFold[T string | []byte](b T, lower string) bool {
-	return len(b) >= len(lower) && indexFold(b[:len(lower)], lower) == 0
 }

@@ -46,10 +46,10 @@ func (d *Decoder) kube(dst []event.Event, v *fastjson.Value) ([]event.Event, err
 		return dst, err
 	}
 	e.Category, e.Activity = ClassifyKube(d.s.Get(verb), d.s.Get(res), d.s.Get(sub))
-	ids := d.unique(field.Bytes(a, "auditID"), field.Bytes(v, "correlationId"))
+	ids := d.s.Copy(field.Bytes(a, "auditID"), field.Bytes(v, "correlationId"))
 	e.VendorID, e.RequestID = ids[0], ids[1]
 	e.Tenant = d.s.Get(field.Bytes(v, "tenantId"))
-	if loc := field.Bytes(v, "location"); !equalFold(loc, "global") {
+	if loc := field.Bytes(v, "location"); !field.EqualFold(loc, "global") {
 		e.Region = d.s.Get(loc)
 	}
 
@@ -61,7 +61,7 @@ func (d *Decoder) kube(dst []event.Event, v *fastjson.Value) ([]event.Event, err
 		e.Targets = append(e.Targets, event.Target{Type: t.Type, ID: t.ID})
 	}
 	if ips := field.Array(a, "sourceIPs"); len(ips) > 0 {
-		e.Network.IP = d.addr(ips[0].GetStringBytes())
+		e.Network.IP = d.s.FirstAddr(ips[0].GetStringBytes())
 	}
 	e.Device.UserAgent = d.s.Get(field.Bytes(a, "userAgent"))
 	fam := d.families(e.Device.UserAgent)
@@ -74,7 +74,7 @@ func (d *Decoder) kube(dst []event.Event, v *fastjson.Value) ([]event.Event, err
 			e.Outcome.Result = event.ResultSuccess
 		} else {
 			e.Outcome.Result = event.ResultFailure
-			e.Outcome.Reason = d.s.Get(firstBytes(field.Bytes(rs, "reason"), field.Bytes(rs, "message")))
+			e.Outcome.Reason = d.s.Get(field.First(field.Bytes(rs, "reason"), field.Bytes(rs, "message")))
 		}
 	}
 
@@ -88,7 +88,7 @@ func (d *Decoder) kube(dst []event.Event, v *fastjson.Value) ([]event.Event, err
 		e.Resource.Type = e.VendorType[len(verb)+1:] // "pods/exec", already interned
 	}
 	if cluster := field.Bytes(v, "resourceId"); len(cluster) > 0 {
-		e.Resource.Service = d.lower(lastSegment(cluster)) // the cluster's API server
+		e.Resource.Service = d.s.Lower(lastSegment(cluster)) // the cluster's API server
 	}
 	return append(dst, e), nil
 }
@@ -127,16 +127,16 @@ func (d *Decoder) kubeUser(name []byte) event.Principal {
 	switch {
 	case len(name) == 0:
 		return event.Principal{}
-	case hasPrefixFold(name, "system:serviceaccount:"):
+	case field.HasPrefixFold(name, "system:serviceaccount:"):
 		return event.Principal{ID: d.s.Get(name), Kind: event.KindService, Type: "ServiceAccount"}
-	case hasPrefixFold(name, "system:node:"):
+	case field.HasPrefixFold(name, "system:node:"):
 		return event.Principal{ID: d.s.Get(name), Kind: event.KindService, Type: "Node"}
-	case equalFold(name, "system:anonymous"):
+	case field.EqualFold(name, "system:anonymous"):
 		return event.Principal{ID: d.s.Get(name), Type: "Anonymous"}
-	case hasPrefixFold(name, "system:"):
+	case field.HasPrefixFold(name, "system:"):
 		return event.Principal{ID: d.s.Get(name), Kind: event.KindService, Type: "System"}
 	case len(withAt(name)) > 0:
-		return event.Principal{ID: d.lower(name), Kind: event.KindHuman, Type: "User"}
+		return event.Principal{ID: d.s.Lower(name), Kind: event.KindHuman, Type: "User"}
 	}
 	return event.Principal{ID: d.s.Get(name), Type: "User"}
 }

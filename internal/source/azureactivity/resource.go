@@ -2,6 +2,7 @@ package azureactivity
 
 import (
 	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/source/field"
 )
 
 // resource reads an ARM resource id:
@@ -35,37 +36,37 @@ func (d *Decoder) resource(id []byte) event.Resource {
 		return event.Resource{} // "/" names nothing
 	}
 	s := func(k int) []byte { return id[seg[k][0]:seg[k][1]] }
-	r := event.Resource{ID: d.lower(id)}
+	r := event.Resource{ID: d.s.Lower(id)}
 	prov := -1
 	for k := 0; k+1 < n; k++ {
 		switch {
-		case equalFold(s(k), "resourcegroups") && r.Container == "":
-			r.Container = d.lower(s(k + 1))
-		case equalFold(s(k), "providers"):
+		case field.EqualFold(s(k), "resourcegroups") && r.Container == "":
+			r.Container = d.s.Lower(s(k + 1))
+		case field.EqualFold(s(k), "providers"):
 			prov = k
 		}
 	}
 	switch {
 	case prov >= 0:
 		ns := s(prov + 1)
-		r.Service = d.lower(ns)
-		d.buf = appendLower(d.buf[:0], ns)
+		r.Service = d.s.Lower(ns)
+		d.buf = field.AppendLower(d.buf[:0], ns)
 		rest := n - prov - 2
 		for k := prov + 2; k < n; k += 2 {
 			d.buf = append(d.buf, '/')
-			d.buf = appendLower(d.buf, s(k))
+			d.buf = field.AppendLower(d.buf, s(k))
 		}
 		r.Type = d.s.Get(d.buf)
 		if rest > 0 && rest%2 == 0 {
-			r.Name = d.lower(s(n - 1))
+			r.Name = d.s.Lower(s(n - 1))
 		}
 	case r.Container != "":
 		r.Service, r.Type, r.Name = "microsoft.resources", "microsoft.resources/resourcegroups", r.Container
 		r.Container = ""
-	case n == 2 && equalFold(s(0), "subscriptions"):
-		r.Service, r.Type, r.Name = "microsoft.resources", "microsoft.resources/subscriptions", d.lower(s(1))
+	case n == 2 && field.EqualFold(s(0), "subscriptions"):
+		r.Service, r.Type, r.Name = "microsoft.resources", "microsoft.resources/subscriptions", d.s.Lower(s(1))
 	default:
-		r.Name = d.lower(s(n - 1))
+		r.Name = d.s.Lower(s(n - 1))
 	}
 	return r
 }

@@ -22,9 +22,9 @@ func (d *Decoder) storage(dst []event.Event, v *fastjson.Value) ([]event.Event, 
 		return dst, err
 	}
 	e.Category, e.Activity = d.classify(kindStorage, e.VendorType, d.s.Get(value(v, "category")))
-	e.RequestID = d.unique(field.Bytes(v, "correlationId"))[0]
+	e.RequestID = d.s.Copy(field.Bytes(v, "correlationId"))[0]
 	e.Tenant = d.s.Get(field.Bytes(v, "tenantId"))
-	if loc := field.Bytes(v, "location"); !equalFold(loc, "global") {
+	if loc := field.Bytes(v, "location"); !field.EqualFold(loc, "global") {
 		e.Region = d.s.Get(loc)
 	}
 	props := field.Get(v, "properties")
@@ -34,23 +34,23 @@ func (d *Decoder) storage(dst []event.Event, v *fastjson.Value) ([]event.Event, 
 	upn := field.Bytes(req, "upn")
 	switch {
 	case len(upn) > 0:
-		e.Actor = event.Principal{ID: d.lower(upn), Kind: event.KindHuman, Type: "User"}
+		e.Actor = event.Principal{ID: d.s.Lower(upn), Kind: event.KindHuman, Type: "User"}
 	case len(field.Bytes(req, "appId")) > 0:
-		e.Actor = event.Principal{ID: d.lower(field.Bytes(req, "appId")), Kind: event.KindService,
+		e.Actor = event.Principal{ID: d.s.Lower(field.Bytes(req, "appId")), Kind: event.KindService,
 			Type: "ServicePrincipal"}
 	}
 	if !e.Actor.IsZero() {
-		e.Actor.VendorID = d.lower(field.Bytes(req, "objectId"))
+		e.Actor.VendorID = d.s.Lower(field.Bytes(req, "objectId"))
 		if t := field.Bytes(req, "tenantId"); len(t) > 0 && e.Tenant != "" && string(t) != e.Tenant {
 			e.Actor.Account = d.s.Get(t)
 		}
 	}
-	e.Auth.Method = d.lower(field.Bytes(id, "type")) // "oauth", "sas", "accountkey", "anonymous", …
+	e.Auth.Method = d.s.Lower(field.Bytes(id, "type")) // "oauth", "sas", "accountkey", "anonymous", …
 	// The hash names the SAS token or key used without revealing it: the
 	// session key for requests that carry no principal.
 	e.Session.TokenID = d.s.Get(field.Bytes(id, "tokenHash"))
 
-	e.Network.IP = d.addr(field.Bytes(v, "callerIpAddress"))
+	e.Network.IP = d.s.FirstAddr(field.Bytes(v, "callerIpAddress"))
 	e.Device.UserAgent = d.s.Get(field.Bytes(props, "userAgentHeader"))
 	fam := d.families(e.Device.UserAgent)
 	e.Device.Browser, e.Device.OS = fam.Browser, fam.OS
@@ -65,7 +65,7 @@ func (d *Decoder) storage(dst []event.Event, v *fastjson.Value) ([]event.Event, 
 		}
 	} else if mrt := field.Bytes(props, "metricResponseType"); len(mrt) > 0 {
 		e.Outcome.Code = d.s.Get(mrt)
-		if hasPrefixFold(mrt, "success") {
+		if field.HasPrefixFold(mrt, "success") {
 			e.Outcome.Result = event.ResultSuccess
 		} else {
 			e.Outcome.Result = event.ResultFailure
@@ -81,7 +81,7 @@ func (d *Decoder) storage(dst []event.Event, v *fastjson.Value) ([]event.Event, 
 // account: type "object" with container "account/container", "container"
 // or "account".
 func (d *Decoder) storageResource(v, props *fastjson.Value) event.Resource {
-	r := event.Resource{Service: d.lower(field.Bytes(props, "serviceType"))}
+	r := event.Resource{Service: d.s.Lower(field.Bytes(props, "serviceType"))}
 	key := field.Bytes(props, "objectKey")
 	if len(key) == 0 {
 		key = uriPath(field.Bytes(v, "uri"))
@@ -117,7 +117,7 @@ func (d *Decoder) storageResource(v, props *fastjson.Value) event.Resource {
 // into the objectKey form "/acct/container/blob", dropping the query, which can hold a SAS
 // signature.
 func uriPath(u []byte) []byte {
-	i := indexFold(u, "://")
+	i := field.IndexFold(u, "://")
 	if i < 0 {
 		return nil
 	}
@@ -153,7 +153,7 @@ func storageService(resourceID, uri []byte) string {
 		{"/queueservices/", "queue"}, {".queue.", "queue"}, {"/tableservices/", "table"}, {".table.", "table"},
 		{".dfs.", "blob"},
 	} {
-		if indexFold(resourceID, s.needle) >= 0 || indexFold(uri, s.needle) >= 0 {
+		if field.IndexFold(resourceID, s.needle) >= 0 || field.IndexFold(uri, s.needle) >= 0 {
 			return s.name
 		}
 	}

@@ -20,7 +20,6 @@ package cloudtrail
 
 import (
 	"bytes"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -35,7 +34,7 @@ import (
 type Decoder struct {
 	s   field.Strings
 	ua  map[string]useragent.Families
-	buf []byte // scratch for lower-casing and joining before interning
+	buf []byte // scratch for joining before interning
 }
 
 // New returns a Decoder.
@@ -127,14 +126,13 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 		return dst, err
 	}
 
-	e.VendorID = string(field.Bytes(v, "eventID"))
+	// EventBridge repeats the id, account and region on the envelope;
+	// field.Bytes of a nil envelope is nil.
+	ids := d.s.Copy(field.First(field.Bytes(v, "eventID"), field.Bytes(env, "id")), field.Bytes(v, "requestID"))
+	e.VendorID, e.RequestID = ids[0], ids[1]
 	e.Tenant = d.s.Get(field.Bytes(v, "recipientAccountId"))
 	e.Region = d.s.Get(field.Bytes(v, "awsRegion"))
-	e.RequestID = string(field.Bytes(v, "requestID"))
-	if env != nil { // EventBridge repeats these on the envelope
-		if e.VendorID == "" {
-			e.VendorID = string(field.Bytes(env, "id"))
-		}
+	if env != nil {
 		if e.Tenant == "" {
 			e.Tenant = d.s.Get(field.Bytes(env, "account"))
 		}
@@ -163,7 +161,7 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 	d.session(&e, ui)
 
 	ip := field.Bytes(v, "sourceIPAddress")
-	e.Network.IP = d.addr(ip)
+	e.Network.IP = d.s.Addr(ip)
 	if !e.Network.IP.IsValid() && len(ip) > 0 {
 		// A service ("ec2.amazonaws.com") or "AWS Internal" made the call.
 		e.Network.Domain = d.s.Get(ip)
@@ -287,8 +285,8 @@ func (d *Decoder) actor(e *event.Event, ui, rec *fastjson.Value) {
 
 	switch p.Type {
 	case "IAMUser":
-		n := firstOf(user, afterPrefix(arn, ":user/"), pid)
-		p.ID, p.Name, p.Kind = d.lower(lastSegment(n)), d.s.Get(lastSegment(n)), event.KindHuman
+		n := field.First(user, afterPrefix(arn, ":user/"), pid)
+		p.ID, p.Name, p.Kind = d.s.Lower(lastSegment(n)), d.s.Get(lastSegment(n)), event.KindHuman
 	case "Root":
 		if len(acct) == 0 {
 			acct = []byte(e.Tenant)
@@ -309,11 +307,11 @@ func (d *Decoder) actor(e *event.Event, ui, rec *fastjson.Value) {
 		}
 		switch {
 		case len(sess) > 0 && (bytes.HasPrefix(role, []byte("AWSReservedSSO_")) || bytes.IndexByte(sess, '@') >= 0):
-			p.ID, p.Name, p.Kind = d.lower(sess), d.s.Get(sess), event.KindHuman
+			p.ID, p.Name, p.Kind = d.s.Lower(sess), d.s.Get(sess), event.KindHuman
 		case len(role) > 0:
-			p.ID, p.Name, p.Kind = d.join("role/", role), d.s.Get(firstOf(sess, role)), event.KindService
+			p.ID, p.Name, p.Kind = d.join("role/", role), d.s.Get(field.First(sess, role)), event.KindService
 		default:
-			p.ID, p.Kind = d.s.Get(firstOf(pid, arn)), event.KindService
+			p.ID, p.Kind = d.s.Get(field.First(pid, arn)), event.KindService
 		}
 	case "FederatedUser":
 		n := afterPrefix(arn, ":federated-user/")
@@ -322,18 +320,18 @@ func (d *Decoder) actor(e *event.Event, ui, rec *fastjson.Value) {
 				n = pid[i+1:]
 			}
 		}
-		n = firstOf(n, user, pid)
-		p.ID, p.Name, p.Kind = d.lower(n), d.s.Get(n), event.KindHuman
+		n = field.First(n, user, pid)
+		p.ID, p.Name, p.Kind = d.s.Lower(n), d.s.Get(n), event.KindHuman
 	case "AWSService":
-		n := firstOf(field.Bytes(ui, "invokedBy"), pid)
+		n := field.First(field.Bytes(ui, "invokedBy"), pid)
 		p.ID, p.Name, p.Kind = d.s.Get(n), d.s.Get(n), event.KindService
 	case "IdentityCenterUser", "SAMLUser":
-		n := firstOf(user, field.Bytes(rec, "additionalEventData", "UserName"),
+		n := field.First(user, field.Bytes(rec, "additionalEventData", "UserName"),
 			field.Bytes(ui, "onBehalfOf", "userId"), pid)
-		p.ID, p.Name, p.Kind = d.lower(n), d.s.Get(n), event.KindHuman
+		p.ID, p.Name, p.Kind = d.s.Lower(n), d.s.Get(n), event.KindHuman
 	case "WebIdentityUser":
 		// The user name is the provider's subject, which is case-sensitive.
-		n := firstOf(user, pid)
+		n := field.First(user, pid)
 		p.ID, p.Name, p.Kind = d.s.Get(n), d.s.Get(n), event.KindHuman
 	case "AWSAccount":
 		if len(acct) > 0 {
@@ -342,8 +340,8 @@ func (d *Decoder) actor(e *event.Event, ui, rec *fastjson.Value) {
 			p.ID = d.s.Get(pid)
 		}
 	default: // Unknown (Identity Center sign-in, some console events) and untyped
-		n := firstOf(user, pid, arn)
-		p.ID, p.Name = d.lower(n), d.s.Get(n)
+		n := field.First(user, pid, arn)
+		p.ID, p.Name = d.s.Lower(n), d.s.Get(n)
 		if len(user) > 0 { // a directory user name: a person signing in
 			p.Kind = event.KindHuman
 		}
@@ -478,7 +476,7 @@ func (d *Decoder) iam(e *event.Event, req, resp *fastjson.Value) {
 		user = field.Bytes(resp, "accessKey", "userName")
 	}
 	if len(user) > 0 {
-		e.Targets = append(e.Targets, event.Target{Type: "User", ID: d.lower(user), Name: d.s.Get(user)})
+		e.Targets = append(e.Targets, event.Target{Type: "User", ID: d.s.Lower(user), Name: d.s.Get(user)})
 	}
 	if role := field.Bytes(req, "roleName"); len(role) > 0 {
 		e.Targets = append(e.Targets, event.Target{Type: "Role", ID: d.join("role/", role), Name: d.s.Get(role)})
@@ -487,7 +485,7 @@ func (d *Decoder) iam(e *event.Event, req, resp *fastjson.Value) {
 		e.Targets = append(e.Targets, event.Target{Type: "Group", ID: d.s.Get(group), Name: d.s.Get(group)})
 	}
 	r := &e.Resource
-	if k := firstOf(field.Bytes(resp, "accessKey", "accessKeyId"), field.Bytes(req, "accessKeyId")); len(k) > 0 {
+	if k := field.First(field.Bytes(resp, "accessKey", "accessKeyId"), field.Bytes(req, "accessKeyId")); len(k) > 0 {
 		r.Type, r.ID = "key", d.s.Get(k)
 	} else if arn := field.Bytes(req, "policyArn"); len(arn) > 0 {
 		r.Type, r.ID, r.Name = "policy", d.s.Get(arn), d.s.Get(lastSegment(arn))
@@ -510,39 +508,10 @@ func (d *Decoder) listedResource(e *event.Event, v *fastjson.Value) {
 		}
 		e.Resource.ID = d.s.Get(arn)
 		if t := field.Bytes(x, "type"); len(t) > 0 {
-			e.Resource.Type = d.lower(lastSegmentSep(t, ':'))
+			e.Resource.Type = d.s.Lower(lastSegmentSep(t, ':'))
 		}
 		return
 	}
-}
-
-// lower returns b lower-cased (ASCII: IAM and e-mail names) and interned.
-func (d *Decoder) lower(b []byte) string {
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			d.buf = append(d.buf[:0], b...)
-			for j := i; j < len(d.buf); j++ {
-				if c := d.buf[j]; c >= 'A' && c <= 'Z' {
-					d.buf[j] = c + 'a' - 'A'
-				}
-			}
-			return d.s.Get(d.buf)
-		}
-	}
-	return d.s.Get(b)
-}
-
-// addr parses an IP address. Addresses repeat, so the text is interned
-// before parsing, and service names are not parsed at all: both would
-// allocate on every record.
-func (d *Decoder) addr(b []byte) netip.Addr {
-	if len(b) == 0 || !(b[0] >= '0' && b[0] <= '9' || b[0] == '[' || bytes.IndexByte(b, ':') >= 0) {
-		return netip.Addr{}
-	}
-	if a, err := netip.ParseAddr(d.s.Get(b)); err == nil {
-		return a.Unmap().WithZone("")
-	}
-	return field.Addr(b) // with a port or brackets
 }
 
 // join returns prefix+b, interned.
@@ -579,15 +548,6 @@ func lastSegment(b []byte) []byte { return lastSegmentSep(b, '/') }
 
 func lastSegmentSep(b []byte, sep byte) []byte {
 	return b[bytes.LastIndexByte(b, sep)+1:]
-}
-
-func firstOf(bs ...[]byte) []byte {
-	for _, b := range bs {
-		if len(b) > 0 {
-			return b
-		}
-	}
-	return nil
 }
 
 // serviceName returns the service of an eventSource: "iam" for

@@ -18,7 +18,7 @@ func (d *Decoder) audit(dst []event.Event, r record) ([]event.Event, error) {
 	p := r.p
 	e := d.newEvent(r, "audit")
 	// Trimmed: Entra ends some names with a space, which rules would miss.
-	e.VendorType = d.s.Get(bytes.TrimSpace(firstBytes(field.Bytes(p, "activityDisplayName"),
+	e.VendorType = d.s.Get(bytes.TrimSpace(field.First(field.Bytes(p, "activityDisplayName"),
 		field.Bytes(r.v, "operationName"), field.Bytes(p, "operationName"))))
 	if e.VendorType == "" {
 		if r.monitor {
@@ -31,20 +31,20 @@ func (d *Decoder) audit(dst []event.Event, r record) ([]event.Event, error) {
 		return dst, err
 	}
 	e.Category, e.Activity = d.classify(e.VendorType, d.s.Get(field.Bytes(p, "operationType")))
-	ids := d.unique(field.Bytes(p, "id"), firstBytes(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId")))
+	ids := d.s.Copy(field.Bytes(p, "id"), field.First(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId")))
 	e.VendorID, e.RequestID = ids[0], ids[1]
 
-	res := firstBytes(field.Bytes(p, "result"), field.Bytes(r.v, "result"))
+	res := field.First(field.Bytes(p, "result"), field.Bytes(r.v, "result"))
 	e.Outcome.Code = d.s.Get(res)
 	// On success resultReason describes what was done ("User registered
 	// Authenticator App with Notification and Code", a PIM justification);
 	// on failure it says why not.
 	reason := d.s.Get(field.Bytes(p, "resultReason"))
 	switch {
-	case equalFold(res, "success"):
+	case field.EqualFold(res, "success"):
 		e.Outcome.Result = event.ResultSuccess
 		e.Message = reason
-	case equalFold(res, "failure"), equalFold(res, "failed"), equalFold(res, "timeout"):
+	case field.EqualFold(res, "failure"), field.EqualFold(res, "failed"), field.EqualFold(res, "timeout"):
 		e.Outcome.Result = event.ResultFailure
 		e.Outcome.Reason = reason
 	default:
@@ -56,7 +56,7 @@ func (d *Decoder) audit(dst []event.Event, r record) ([]event.Event, error) {
 	if u := field.Get(ib, "user"); field.IsObject(u) &&
 		(field.Has(u, "userPrincipalName") || len(field.Bytes(u, "id")) > 0) {
 		e.Actor = event.Principal{
-			ID:       d.lower(field.Bytes(u, "userPrincipalName")),
+			ID:       d.s.Lower(field.Bytes(u, "userPrincipalName")),
 			Name:     d.s.Get(field.Bytes(u, "displayName")),
 			Kind:     event.KindHuman,
 			Type:     "User",
@@ -64,13 +64,13 @@ func (d *Decoder) audit(dst []event.Event, r record) ([]event.Event, error) {
 		}
 		userIP = field.Bytes(u, "ipAddress")
 	} else if a := field.Get(ib, "app"); field.IsObject(a) {
-		name := firstBytes(field.Bytes(a, "servicePrincipalName"), field.Bytes(a, "displayName"))
+		name := field.First(field.Bytes(a, "servicePrincipalName"), field.Bytes(a, "displayName"))
 		e.Actor = event.Principal{
-			ID:       d.s.Get(firstBytes(name, field.Bytes(a, "appId"))),
+			ID:       d.s.Get(field.First(name, field.Bytes(a, "appId"))),
 			Name:     d.s.Get(field.Bytes(a, "displayName")),
 			Kind:     event.KindService,
 			Type:     "ServicePrincipal",
-			VendorID: d.s.Get(firstBytes(field.Bytes(a, "servicePrincipalId"), field.Bytes(a, "appId"))),
+			VendorID: d.s.Get(field.First(field.Bytes(a, "servicePrincipalId"), field.Bytes(a, "appId"))),
 		}
 		if e.Actor.ID == "" && e.Actor.VendorID == "" {
 			e.Actor = event.Principal{}
@@ -79,10 +79,10 @@ func (d *Decoder) audit(dst []event.Event, r record) ([]event.Event, error) {
 	if e.Actor.Name == "" && r.monitor {
 		e.Actor.Name = d.s.Get(field.Bytes(r.v, "identity"))
 	}
-	e.Network.IP = d.ip(userIP, field.Bytes(r.v, "callerIpAddress"), field.Bytes(r.v, "ipAddress"),
+	e.Network.IP = d.s.FirstAddr(userIP, field.Bytes(r.v, "callerIpAddress"), field.Bytes(r.v, "ipAddress"),
 		detail(p, "ipaddr"))
 
-	e.Device.UserAgent = d.s.Get(firstBytes(field.Bytes(p, "userAgent"), detail(p, "user-agent")))
+	e.Device.UserAgent = d.s.Get(field.First(field.Bytes(p, "userAgent"), detail(p, "user-agent")))
 	fam := d.families(e.Device.UserAgent)
 	e.Device.Browser, e.Device.OS = fam.Browser, fam.OS
 
@@ -97,7 +97,7 @@ func (d *Decoder) audit(dst []event.Event, r record) ([]event.Event, error) {
 			VendorID: d.s.Get(field.Bytes(t, "id")),
 		}
 		if upn := field.Bytes(t, "userPrincipalName"); len(upn) > 0 {
-			tg.ID = d.lower(upn)
+			tg.ID = d.s.Lower(upn)
 		}
 		e.Targets = append(e.Targets, tg)
 	}
@@ -106,7 +106,7 @@ func (d *Decoder) audit(dst []event.Event, r record) ([]event.Event, error) {
 	}
 	if e.Resource.Type == "" {
 		for i, t := range e.Targets {
-			if t.Type == "" || equalFold(t.Type, "user") {
+			if t.Type == "" || field.EqualFold(t.Type, "user") {
 				continue
 			}
 			e.Resource = event.Resource{
@@ -126,7 +126,7 @@ func (d *Decoder) audit(dst []event.Event, r record) ([]event.Event, error) {
 // property of a target, or the RoleName additional detail.
 func (d *Decoder) role(p *fastjson.Value, targets []*fastjson.Value) event.Resource {
 	for _, t := range targets {
-		if equalFold(field.Bytes(t, "type"), "role") {
+		if field.EqualFold(field.Bytes(t, "type"), "role") {
 			if name := field.Bytes(t, "displayName"); len(name) > 0 {
 				return event.Resource{Type: "role", ID: d.s.Get(field.Bytes(t, "id")), Name: d.s.Get(name)}
 			}
@@ -135,12 +135,12 @@ func (d *Decoder) role(p *fastjson.Value, targets []*fastjson.Value) event.Resou
 	for _, t := range targets {
 		var name, id []byte
 		for _, mp := range field.Array(t, "modifiedProperties") {
-			val := unquote(firstBytes(field.Bytes(mp, "newValue"), field.Bytes(mp, "oldValue")))
+			val := unquote(field.First(field.Bytes(mp, "newValue"), field.Bytes(mp, "oldValue")))
 			switch dn := field.Bytes(mp, "displayName"); {
-			case equalFold(dn, "role.displayname"), equalFold(dn, "approle.value"),
-				equalFold(dn, "approle.displayname") && len(name) == 0:
+			case field.EqualFold(dn, "role.displayname"), field.EqualFold(dn, "approle.value"),
+				field.EqualFold(dn, "approle.displayname") && len(name) == 0:
 				name = val
-			case equalFold(dn, "role.templateid"), equalFold(dn, "approle.id"):
+			case field.EqualFold(dn, "role.templateid"), field.EqualFold(dn, "approle.id"):
 				id = val
 			}
 		}
@@ -148,7 +148,7 @@ func (d *Decoder) role(p *fastjson.Value, targets []*fastjson.Value) event.Resou
 			return event.Resource{Type: "role", ID: d.s.Get(id), Name: d.s.Get(name)}
 		}
 	}
-	if name := firstBytes(detail(p, "rolename"), detail(p, "roledefinitionname")); len(name) > 0 {
+	if name := field.First(detail(p, "rolename"), detail(p, "roledefinitionname")); len(name) > 0 {
 		return event.Resource{Type: "role", Name: d.s.Get(name)}
 	}
 	return event.Resource{}
@@ -157,17 +157,17 @@ func (d *Decoder) role(p *fastjson.Value, targets []*fastjson.Value) event.Resou
 // resourceType maps Entra's target types to the model's resource types.
 func (d *Decoder) resourceType(t []byte) string {
 	switch {
-	case equalFold(t, "serviceprincipal"), equalFold(t, "service principal"), equalFold(t, "application"):
+	case field.EqualFold(t, "serviceprincipal"), field.EqualFold(t, "service principal"), field.EqualFold(t, "application"):
 		return "app"
 	}
-	return d.lower(t) // "policy", "role", "group", "device", "domain", …
+	return d.s.Lower(t) // "policy", "role", "group", "device", "domain", …
 }
 
 // detail returns the value of the additionalDetails entry whose key is
 // lowerKey, compared case-insensitively.
 func detail(p *fastjson.Value, lowerKey string) []byte {
 	for _, kv := range field.Array(p, "additionalDetails") {
-		if equalFold(field.Bytes(kv, "key"), lowerKey) {
+		if field.EqualFold(field.Bytes(kv, "key"), lowerKey) {
 			return field.Bytes(kv, "value")
 		}
 	}

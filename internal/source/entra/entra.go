@@ -67,10 +67,8 @@
 package entra
 
 import (
-	"net/netip"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -160,7 +158,7 @@ func (d *Decoder) category(b []byte) (kind, signInType, bool) {
 	if len(b) == 0 || len(b) > 64 {
 		return kindUnknown, signInNone, false
 	}
-	d.buf = appendLower(d.buf[:0], b)
+	d.buf = field.AppendLower(d.buf[:0], b)
 	c, ok := categories[string(d.buf)]
 	return c.k, c.s, ok
 }
@@ -194,7 +192,7 @@ func (d *Decoder) Detect(v *fastjson.Value) bool {
 // isAADResource reports whether an ARM resource id is under the
 // microsoft.aadiam provider, where Entra's diagnostic records live.
 func isAADResource(id []byte) bool {
-	return indexFold(id, "/providers/microsoft.aadiam") >= 0
+	return field.IndexFold(id, "/providers/microsoft.aadiam") >= 0
 }
 
 func looksLikeAudit(p *fastjson.Value) bool {
@@ -376,38 +374,6 @@ func eventTime(r record, graph, monitor [][]string) (time.Time, error) {
 	return time.Time{}, field.Missing(paths[0][0])
 }
 
-// lower returns b lower-cased and interned. Entra compares user principal
-// names case-insensitively.
-func (d *Decoder) lower(b []byte) string {
-	i := 0
-	for i < len(b) && (b[i] < 'A' || b[i] > 'Z') && b[i] < 0x80 {
-		i++
-	}
-	if i == len(b) {
-		return d.s.Get(b)
-	}
-	d.buf = appendLower(d.buf[:0], b)
-	return d.s.Get(d.buf)
-}
-
-// appendLower appends b lower-cased: ASCII in place, anything else with
-// the Unicode rules (rare in principal names, so allowed to allocate).
-func appendLower(dst, b []byte) []byte {
-	for _, c := range b {
-		if c >= 0x80 {
-			return append(dst, strings.ToLower(string(b))...)
-		}
-	}
-	n := len(dst)
-	dst = append(dst, b...)
-	for i := n; i < len(dst); i++ {
-		if c := dst[i]; c >= 'A' && c <= 'Z' {
-			dst[i] = c + 'a' - 'A'
-		}
-	}
-	return dst
-}
-
 func (d *Decoder) families(ua string) useragent.Families {
 	if ua == "" {
 		return useragent.Families{}
@@ -448,95 +414,11 @@ func (d *Decoder) geo(loc *fastjson.Value) event.Geo {
 	return g
 }
 
-// ip returns the first of the candidates that holds an address.
-func (d *Decoder) ip(cands ...[]byte) netip.Addr {
-	for _, c := range cands {
-		if a := parseAddr(d.s.Get(c)); a.IsValid() && !a.IsUnspecified() {
-			return a
-		}
-	}
-	return netip.Addr{}
-}
-
-// parseAddr is field.Addr on an interned string: field.Addr converts its
-// bytes to a string, which allocates on every record.
-func parseAddr(s string) netip.Addr {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return netip.Addr{}
-	}
-	// Try the likely form first: a failed parse allocates its error.
-	if s[0] == '[' || strings.Count(s, ":") == 1 {
-		if ap, err := netip.ParseAddrPort(s); err == nil {
-			return ap.Addr().Unmap()
-		}
-	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap().WithZone("")
-	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap()
-	}
-	return netip.Addr{}
-}
-
 // stringsContain reports whether the string array at key holds s.
 func stringsContain(v *fastjson.Value, key, s string) bool {
 	return slices.ContainsFunc(field.Array(v, key), func(x *fastjson.Value) bool {
 		return string(x.GetStringBytes()) == s
 	})
-}
-
-// indexFold is a case-insensitive ASCII index of the lower-case needle.
-func indexFold[T string | []byte](b T, lowerNeedle string) int {
-	n := len(lowerNeedle)
-	for i := 0; i+n <= len(b); i++ {
-		j := 0
-		for ; j < n; j++ {
-			c := b[i+j]
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != lowerNeedle[j] {
-				break
-			}
-		}
-		if j == n {
-			return i
-		}
-	}
-	return -1
-}
-
-func equalFold[T string | []byte](b T, lower string) bool {
-	return len(b) == len(lower) && indexFold(b, lower) == 0
-}
-
-// unique copies values that are new in every record (event, token and
-// request ids) out of the parser's buffer. Interning them would only churn
-// the table that keeps repeated strings; copying them together costs one
-// allocation instead of one each.
-func (d *Decoder) unique(bs ...[]byte) (out [4]string) {
-	d.buf = d.buf[:0]
-	for _, b := range bs {
-		d.buf = append(d.buf, b...)
-	}
-	all := string(d.buf)
-	off := 0
-	for i, b := range bs[:min(len(bs), len(out))] {
-		out[i] = all[off : off+len(b)]
-		off += len(b)
-	}
-	return out
-}
-
-func firstBytes(bs ...[]byte) []byte {
-	for _, b := range bs {
-		if len(b) > 0 {
-			return b
-		}
-	}
-	return nil
 }
 
 // enumValue drops Graph's placeholder enum values.

@@ -34,13 +34,13 @@ func (d *Decoder) riskDetection(dst []event.Event, r record) ([]event.Event, err
 	// A detection is a finding, which the model has no class for; one made
 	// on a sign-in is filed with authentication so it sorts with it.
 	e.Category, e.Activity = event.CategoryOther, event.ActivityOther
-	if equalFold(field.Bytes(p, "activity"), "signin") {
+	if field.EqualFold(field.Bytes(p, "activity"), "signin") {
 		e.Category = event.CategoryAuthentication
 	}
 	e.Severity = enumValue(d.s.Get(field.Bytes(p, "riskLevel")))
 	e.Message = enumValue(d.s.Get(field.Bytes(p, "riskDetail")))
-	ids := d.unique(field.Bytes(p, "id"), field.Bytes(p, "requestId"),
-		firstBytes(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId")))
+	ids := d.s.Copy(field.Bytes(p, "id"), field.Bytes(p, "requestId"),
+		field.First(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId")))
 	e.VendorID, e.RequestID, e.Session.CorrelationID = ids[0], ids[1], ids[2]
 	if keys := field.Array(p, "keyIds"); len(keys) > 0 {
 		// The service principal credential the detection is about, as
@@ -48,7 +48,7 @@ func (d *Decoder) riskDetection(dst []event.Event, r record) ([]event.Event, err
 		e.Session.AccessKeyID = d.s.Get(keys[0].GetStringBytes())
 	}
 	e.Actor = d.riskActor(p)
-	e.Network.IP = d.ip(field.Bytes(p, "ipAddress"), field.Bytes(r.v, "callerIpAddress"))
+	e.Network.IP = d.s.FirstAddr(field.Bytes(p, "ipAddress"), field.Bytes(r.v, "callerIpAddress"))
 	e.Network.Geo = d.geo(field.Get(p, "location"))
 	e.Network.Proxy = e.VendorType == "anonymizedIPAddress"
 	return append(dst, e), nil
@@ -67,7 +67,7 @@ func (d *Decoder) riskyPrincipal(dst []event.Event, r record) ([]event.Event, er
 		e.Actor.VendorID = d.s.Get(field.Bytes(p, "id"))
 	} else {
 		e.VendorType = "riskyUser"
-		e.Actor.VendorID = d.s.Get(firstBytes(field.Bytes(p, "userId"), field.Bytes(p, "id")))
+		e.Actor.VendorID = d.s.Get(field.First(field.Bytes(p, "userId"), field.Bytes(p, "id")))
 	}
 	var err error
 	if e.Time, err = eventTime(r, timeRiskyGraph, timeRiskyMonitor); err != nil {
@@ -85,9 +85,9 @@ func (d *Decoder) riskActor(p *fastjson.Value) event.Principal {
 	upn := field.Bytes(p, "userPrincipalName")
 	if len(upn) == 0 && (field.Has(p, "servicePrincipalId") || field.Has(p, "servicePrincipalType") ||
 		field.Has(p, "appId")) {
-		name := firstBytes(field.Bytes(p, "servicePrincipalDisplayName"), field.Bytes(p, "displayName"))
+		name := field.First(field.Bytes(p, "servicePrincipalDisplayName"), field.Bytes(p, "displayName"))
 		return event.Principal{
-			ID:       d.s.Get(firstBytes(name, field.Bytes(p, "appId"))),
+			ID:       d.s.Get(field.First(name, field.Bytes(p, "appId"))),
 			Name:     d.s.Get(name),
 			Kind:     event.KindService,
 			Type:     "ServicePrincipal",
@@ -95,7 +95,7 @@ func (d *Decoder) riskActor(p *fastjson.Value) event.Principal {
 		}
 	}
 	return event.Principal{
-		ID:       d.lower(upn),
+		ID:       d.s.Lower(upn),
 		Name:     d.s.Get(field.Bytes(p, "userDisplayName")),
 		Kind:     event.KindHuman,
 		Type:     "User",

@@ -44,7 +44,7 @@ func graphSignInType(p *fastjson.Value) signInType {
 		}
 	}
 	if len(field.Bytes(p, "userPrincipalName")) == 0 && len(field.Bytes(p, "servicePrincipalId")) > 0 {
-		if mi := field.Bytes(p, "managedIdentityType"); len(mi) > 0 && !equalFold(mi, "none") {
+		if mi := field.Bytes(p, "managedIdentityType"); len(mi) > 0 && !field.EqualFold(mi, "none") {
 			return signInManagedIdentity
 		}
 		return signInServicePrincipal
@@ -68,15 +68,15 @@ func (d *Decoder) signIn(dst []event.Event, r record, st signInType) ([]event.Ev
 		return dst, err
 	}
 	e.Category, e.Activity = event.CategoryAuthentication, typ.activity
-	ids := d.unique(field.Bytes(p, "id"), field.Bytes(p, "uniqueTokenIdentifier"),
-		firstBytes(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId")), field.Bytes(p, "originalRequestId"))
+	ids := d.s.Copy(field.Bytes(p, "id"), field.Bytes(p, "uniqueTokenIdentifier"),
+		field.First(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId")), field.Bytes(p, "originalRequestId"))
 	e.VendorID, e.RequestID = ids[0], ids[3]
 	e.Severity = enumValue(d.s.Get(field.Bytes(p, "riskLevelDuringSignIn")))
 
 	if typ.service {
-		name := firstBytes(field.Bytes(p, "servicePrincipalName"), field.Bytes(p, "appDisplayName"))
+		name := field.First(field.Bytes(p, "servicePrincipalName"), field.Bytes(p, "appDisplayName"))
 		e.Actor = event.Principal{
-			ID:       d.s.Get(firstBytes(name, field.Bytes(p, "appId"), field.Bytes(p, "servicePrincipalId"))),
+			ID:       d.s.Get(field.First(name, field.Bytes(p, "appId"), field.Bytes(p, "servicePrincipalId"))),
 			Name:     d.s.Get(name),
 			Kind:     event.KindService,
 			Type:     "ServicePrincipal",
@@ -87,7 +87,7 @@ func (d *Decoder) signIn(dst []event.Event, r record, st signInType) ([]event.Ev
 		}
 	} else {
 		e.Actor = event.Principal{
-			ID:       d.lower(field.Bytes(p, "userPrincipalName")),
+			ID:       d.s.Lower(field.Bytes(p, "userPrincipalName")),
 			Name:     d.s.Get(field.Bytes(p, "userDisplayName")),
 			Kind:     event.KindHuman,
 			Type:     "User",
@@ -116,7 +116,7 @@ func (d *Decoder) signIn(dst []event.Event, r record, st signInType) ([]event.Ev
 		AccessKeyID:   d.s.Get(field.Bytes(p, "servicePrincipalCredentialKeyId")),
 	}
 
-	e.Network.IP = d.ip(field.Bytes(p, "ipAddress"), field.Bytes(r.v, "callerIpAddress"))
+	e.Network.IP = d.s.FirstAddr(field.Bytes(p, "ipAddress"), field.Bytes(r.v, "callerIpAddress"))
 	if n, ok := field.Int(p, "autonomousSystemNumber"); ok && n > 0 && n < 1<<32 {
 		e.Network.ASN = uint32(n)
 	}
@@ -186,11 +186,11 @@ func (d *Decoder) signIn(dst []event.Event, r record, st signInType) ([]event.Ev
 	// it is unknown whether the second factor was satisfied. Entra also
 	// says when an MFA claim in the token met it, whatever the requirement.
 	switch req := field.Bytes(p, "authenticationRequirement"); {
-	case e.Outcome.Result != event.ResultFailure && indexFold(e.Message, "mfa requirement satisfied") >= 0,
-		equalFold(req, "multifactorauthentication") && e.Outcome.Result != event.ResultFailure:
+	case e.Outcome.Result != event.ResultFailure && field.IndexFold(e.Message, "mfa requirement satisfied") >= 0,
+		field.EqualFold(req, "multifactorauthentication") && e.Outcome.Result != event.ResultFailure:
 		b := true
 		e.Auth.MFA = &b
-	case equalFold(req, "singlefactorauthentication"):
+	case field.EqualFold(req, "singlefactorauthentication"):
 		b := false
 		e.Auth.MFA = &b
 	}
@@ -226,9 +226,9 @@ func (d *Decoder) monitorResult(e *event.Event, v *fastjson.Value) {
 	b := field.Bytes(v, "resultType")
 	e.Outcome.Code = d.s.Get(b)
 	switch {
-	case equalFold(b, "success"), equalFold(b, "succeeded"):
+	case field.EqualFold(b, "success"), field.EqualFold(b, "succeeded"):
 		e.Outcome.Result = event.ResultSuccess
-	case equalFold(b, "failure"), equalFold(b, "failed"):
+	case field.EqualFold(b, "failure"), field.EqualFold(b, "failed"):
 		e.Outcome.Result = event.ResultFailure
 	}
 }
@@ -276,27 +276,27 @@ func (d *Decoder) methods(p *fastjson.Value) string {
 // authenticationDetails; unknown ones are kept, lower-cased.
 func methodName(m []byte) string {
 	switch {
-	case indexFold(m, "previously satisfied") >= 0, indexFold(m, "satisfied by token") >= 0:
+	case field.IndexFold(m, "previously satisfied") >= 0, field.IndexFold(m, "satisfied by token") >= 0:
 		return "previously_satisfied"
-	case indexFold(m, "passwordless") >= 0:
+	case field.IndexFold(m, "passwordless") >= 0:
 		return "phone_signin"
-	case indexFold(m, "password") >= 0, indexFold(m, "pass-through") >= 0:
+	case field.IndexFold(m, "password") >= 0, field.IndexFold(m, "pass-through") >= 0:
 		return "password"
-	case indexFold(m, "notification") >= 0:
+	case field.IndexFold(m, "notification") >= 0:
 		return "push"
-	case indexFold(m, "text message") >= 0, equalFold(m, "sms"):
+	case field.IndexFold(m, "text message") >= 0, field.EqualFold(m, "sms"):
 		return "sms"
-	case indexFold(m, "phone call") >= 0, indexFold(m, "voice") >= 0:
+	case field.IndexFold(m, "phone call") >= 0, field.IndexFold(m, "voice") >= 0:
 		return "voice"
-	case indexFold(m, "oath") >= 0, indexFold(m, "verification code") >= 0:
+	case field.IndexFold(m, "oath") >= 0, field.IndexFold(m, "verification code") >= 0:
 		return "otp"
-	case indexFold(m, "fido2") >= 0, indexFold(m, "passkey") >= 0:
+	case field.IndexFold(m, "fido2") >= 0, field.IndexFold(m, "passkey") >= 0:
 		return "fido2"
-	case indexFold(m, "windows hello") >= 0:
+	case field.IndexFold(m, "windows hello") >= 0:
 		return "whfb"
-	case indexFold(m, "certificate") >= 0, indexFold(m, "x.509") >= 0:
+	case field.IndexFold(m, "certificate") >= 0, field.IndexFold(m, "x.509") >= 0:
 		return "certificate"
-	case indexFold(m, "temporary access pass") >= 0:
+	case field.IndexFold(m, "temporary access pass") >= 0:
 		return "tap"
 	}
 	return ""
@@ -305,7 +305,7 @@ func methodName(m []byte) string {
 // appendToken appends b lower-cased with spaces as underscores.
 func appendToken(dst, b []byte) []byte {
 	n := len(dst)
-	dst = appendLower(dst, b)
+	dst = field.AppendLower(dst, b)
 	for i := n; i < len(dst); i++ {
 		if dst[i] == ' ' {
 			dst[i] = '_'
@@ -337,19 +337,19 @@ func hasToken(list, tok []byte) bool {
 func browserFamily(b string) string {
 	bb := b
 	switch {
-	case b == "", equalFold(bb, "unknown"):
+	case b == "", field.EqualFold(bb, "unknown"):
 		return ""
-	case indexFold(bb, "edge") >= 0:
+	case field.IndexFold(bb, "edge") >= 0:
 		return "Edge"
-	case indexFold(bb, "chrome") >= 0:
+	case field.IndexFold(bb, "chrome") >= 0:
 		return "Chrome"
-	case indexFold(bb, "firefox") >= 0:
+	case field.IndexFold(bb, "firefox") >= 0:
 		return "Firefox"
-	case indexFold(bb, "safari") >= 0:
+	case field.IndexFold(bb, "safari") >= 0:
 		return "Safari"
-	case indexFold(bb, "ie ") == 0, equalFold(bb, "ie"), indexFold(bb, "internet explorer") >= 0:
+	case field.IndexFold(bb, "ie ") == 0, field.EqualFold(bb, "ie"), field.IndexFold(bb, "internet explorer") >= 0:
 		return "IE"
-	case indexFold(bb, "opera") >= 0:
+	case field.IndexFold(bb, "opera") >= 0:
 		return "Opera"
 	}
 	// "Rich Client 5.2.8.0": the name without its version.
@@ -366,19 +366,19 @@ func browserFamily(b string) string {
 func osFamily(o string) string {
 	ob := o
 	switch {
-	case o == "", equalFold(ob, "unknown"):
+	case o == "", field.EqualFold(ob, "unknown"):
 		return ""
-	case indexFold(ob, "windows") >= 0:
+	case field.IndexFold(ob, "windows") >= 0:
 		return "Windows"
-	case indexFold(ob, "ios") == 0, indexFold(ob, "ipad") >= 0, indexFold(ob, "iphone") >= 0:
+	case field.IndexFold(ob, "ios") == 0, field.IndexFold(ob, "ipad") >= 0, field.IndexFold(ob, "iphone") >= 0:
 		return "iOS"
-	case indexFold(ob, "mac") >= 0:
+	case field.IndexFold(ob, "mac") >= 0:
 		return "macOS"
-	case indexFold(ob, "android") >= 0:
+	case field.IndexFold(ob, "android") >= 0:
 		return "Android"
-	case indexFold(ob, "chrome") >= 0:
+	case field.IndexFold(ob, "chrome") >= 0:
 		return "ChromeOS"
-	case indexFold(ob, "linux") >= 0, indexFold(ob, "ubuntu") >= 0:
+	case field.IndexFold(ob, "linux") >= 0, field.IndexFold(ob, "ubuntu") >= 0:
 		return "Linux"
 	}
 	return o

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -68,28 +67,11 @@ func key(v *fastjson.Value, k string) *fastjson.Value {
 	o, _ := v.Object()
 	var found *fastjson.Value
 	o.Visit(func(name []byte, x *fastjson.Value) {
-		if found == nil && foldEqual(name, k) {
+		if found == nil && EqualFold(name, k) {
 			found = x
 		}
 	})
 	return found
-}
-
-// foldEqual is an ASCII case-insensitive comparison; vendor keys are ASCII.
-func foldEqual(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		x, y := b[i], s[i]
-		if x == y {
-			continue
-		}
-		if x|0x20 != y|0x20 || x|0x20 < 'a' || x|0x20 > 'z' {
-			return false
-		}
-	}
-	return true
 }
 
 // Has reports whether the path exists (even with a null value).
@@ -170,9 +152,9 @@ func Bool(v *fastjson.Value, path ...string) (val, ok bool) {
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
 		switch {
-		case foldEqual(b, "true"):
+		case EqualFold(b, "true"):
 			return true, true
-		case foldEqual(b, "false"):
+		case EqualFold(b, "false"):
 			return false, true
 		}
 	}
@@ -201,21 +183,14 @@ func Array(v *fastjson.Value, path ...string) []*fastjson.Value {
 // IsObject reports whether v is a JSON object.
 func IsObject(v *fastjson.Value) bool { return v != nil && v.Type() == fastjson.TypeObject }
 
-// Addr parses an IP address as vendors write it: plain, bracketed, with a
-// port, or IPv4-mapped IPv6. Anything else (hostnames such as
-// "AWS Internal", "redacted", empty) gives the zero Addr.
-func Addr(b []byte) netip.Addr {
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return netip.Addr{}
+// First returns the first of bs that is not empty, or nil.
+func First(bs ...[]byte) []byte {
+	for _, b := range bs {
+		if len(b) > 0 {
+			return b
+		}
 	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap().WithZone("")
-	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap()
-	}
-	return netip.Addr{}
+	return nil
 }
 
 // ParseError turns a parser failure into a message that gives the position

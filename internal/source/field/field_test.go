@@ -2,6 +2,7 @@ package field
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,22 +95,210 @@ func TestGetCaseInsensitive(t *testing.T) {
 	}
 }
 
-func TestAddr(t *testing.T) {
-	tests := map[string]string{
-		"198.51.100.7":       "198.51.100.7",
-		"2001:db8::1":        "2001:db8::1",
-		"::ffff:192.0.2.1":   "192.0.2.1",
-		"198.51.100.7:51234": "198.51.100.7",
-		"[2001:db8::1]:443":  "2001:db8::1",
-		"AWS Internal":       "invalid IP",
-		"redacted":           "invalid IP",
-		"":                   "invalid IP",
+func TestStringsAddr(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"198.51.100.7", "198.51.100.7"},
+		{" 198.51.100.7\n", "198.51.100.7"},
+		{"2001:db8::1", "2001:db8::1"},
+		{"::ffff:192.0.2.1", "192.0.2.1"},
+		{"198.51.100.7:51234", "198.51.100.7"},
+		{"[2001:db8::1]:443", "2001:db8::1"},
+		{"[2001:db8::1]", "2001:db8::1"},
+		{"[::ffff:192.0.2.1]:80", "192.0.2.1"},
+		{"fe80::1%eth0", "fe80::1"},
+		{"[fe80::1%eth0]:443", "fe80::1"},
+		{"0.0.0.0", "invalid IP"}, // Azure's own services
+		{"::", "invalid IP"},
+		{"::ffff:0.0.0.0", "invalid IP"},
+		{"0.0.0.0:443", "invalid IP"},
+		{"AWS Internal", "invalid IP"},
+		{"ec2.amazonaws.com", "invalid IP"},
+		{"redacted", "invalid IP"},
+		{"host:80", "invalid IP"},
+		{"198.51.100.7:99999", "invalid IP"},
+		{"[2001:db8::1", "invalid IP"},
+		{"[", "invalid IP"},
+		{"1.2.3", "invalid IP"},
+		{"", "invalid IP"},
 	}
-	for in, want := range tests {
-		if got := Addr([]byte(in)).String(); got != want {
-			t.Errorf("Addr(%q) = %s, want %s", in, got, want)
+	var s Strings
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := s.Addr([]byte(tt.in)).String(); got != tt.want {
+				t.Errorf("Addr(%q) = %s, want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStringsAddrAllocs(t *testing.T) {
+	var s Strings
+	for _, in := range []string{"198.51.100.7", "2001:db8::1", "198.51.100.7:51234", "[2001:db8::1]:443",
+		"ec2.amazonaws.com", "AWS Internal", ""} {
+		b := []byte(in)
+		s.Addr(b)
+		if allocs := testing.AllocsPerRun(100, func() { s.Addr(b) }); allocs != 0 {
+			t.Errorf("Addr(%q) allocates %v times once interned", in, allocs)
 		}
 	}
+}
+
+func TestStringsFirstAddr(t *testing.T) {
+	var s Strings
+	got := s.FirstAddr(nil, []byte("AWS Internal"), []byte("0.0.0.0"), []byte("192.0.2.7:80"), []byte("198.51.100.1"))
+	if got.String() != "192.0.2.7" {
+		t.Errorf("FirstAddr = %s, want 192.0.2.7", got)
+	}
+	if got := s.FirstAddr(); got.IsValid() {
+		t.Errorf("FirstAddr() = %s, want the zero Addr", got)
+	}
+}
+
+func TestStringsLower(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"eli@example.com", "eli@example.com"},
+		{"Eli.Martin@Example.COM", "eli.martin@example.com"},
+		{"/SUBSCRIPTIONS/0B1C/resourceGroups/RG-1", "/subscriptions/0b1c/resourcegroups/rg-1"},
+		{"José@example.com", "josé@example.com"},
+		{"JOSÉ@EXAMPLE.COM", "josé@example.com"},
+		{"ÉLODIE", "élodie"},
+		{"ΣΊΣΥΦΟΣ", "σίσυφοσ"},
+		{"bad \xff utf-8", "bad \ufffd utf-8"},
+		{"[@`{]", "[@`{]"},
+	}
+	var s Strings
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got := s.Lower([]byte(tt.in))
+			if got != tt.want {
+				t.Errorf("Lower(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if std := strings.ToLower(tt.in); got != std {
+				t.Errorf("Lower(%q) = %q, strings.ToLower = %q", tt.in, got, std)
+			}
+			b := []byte(tt.in)
+			if allocs := testing.AllocsPerRun(100, func() { s.Lower(b) }); allocs != 0 {
+				t.Errorf("Lower(%q) allocates %v times once interned", tt.in, allocs)
+			}
+		})
+	}
+}
+
+func TestStringsCopy(t *testing.T) {
+	var s Strings
+	tests := []struct {
+		in   []string
+		want [4]string
+	}{
+		{nil, [4]string{}},
+		{[]string{"evt-1"}, [4]string{"evt-1"}},
+		{[]string{"evt-1", "", "corr-3"}, [4]string{"evt-1", "", "corr-3"}},
+		{[]string{"a", "b", "c", "d", "e"}, [4]string{"a", "b", "c", "d"}},
+	}
+	for _, tt := range tests {
+		bs := make([][]byte, len(tt.in))
+		for i, x := range tt.in {
+			bs[i] = []byte(x)
+		}
+		got := s.Copy(bs...)
+		if got != tt.want {
+			t.Errorf("Copy(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		for _, b := range bs { // the strings must not share the input's memory
+			for i := range b {
+				b[i] = 'x'
+			}
+		}
+		if got != tt.want {
+			t.Errorf("Copy(%q) results change with their input: %q", tt.in, got)
+		}
+	}
+	a, b := []byte("event-id"), []byte("request-id")
+	if allocs := testing.AllocsPerRun(100, func() { copySink = s.Copy(a, b) }); allocs != 1 {
+		t.Errorf("Copy of two values allocates %v times, want 1", allocs)
+	}
+}
+
+var copySink [4]string
+
+func TestFirst(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"", ""}, ""},
+		{[]string{"a"}, "a"},
+		{[]string{"", "b", "c"}, "b"},
+	}
+	for _, tt := range tests {
+		var bs [][]byte
+		for _, x := range tt.in {
+			bs = append(bs, []byte(x))
+		}
+		if got := string(First(bs...)); got != tt.want {
+			t.Errorf("First(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFold(t *testing.T) {
+	tests := []struct {
+		s, sub        string
+		index         int
+		equal, prefix bool
+	}{
+		{"Microsoft.Authorization/roleAssignments/write", "microsoft.authorization/", 0, false, true},
+		{"/tenants/t/providers/Microsoft.AADIAM", "/providers/microsoft.aadiam", 10, false, false},
+		{"SUCCESS", "success", 0, true, true},
+		{"Success", "SuCcEsS", 0, true, true},
+		{"succeeded", "success", -1, false, false},
+		{"", "", 0, true, true},
+		{"abc", "", 0, false, true},
+		{"", "a", -1, false, false},
+		{"ab", "abc", -1, false, false},
+		{"@", "`", -1, false, false},     // 0x40 and 0x60 differ by the case bit but are not letters
+		{"[x]", "{x}", -1, false, false}, // likewise 0x5b and 0x7b
+		{"É", "é", -1, false, false},     // only ASCII folds
+		{"Text Message", "text message", 0, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.s+"/"+tt.sub, func(t *testing.T) {
+			if got := IndexFold(tt.s, tt.sub); got != tt.index {
+				t.Errorf("IndexFold(%q, %q) = %d, want %d", tt.s, tt.sub, got, tt.index)
+			}
+			if got := IndexFold([]byte(tt.s), tt.sub); got != tt.index {
+				t.Errorf("IndexFold([]byte(%q), %q) = %d, want %d", tt.s, tt.sub, got, tt.index)
+			}
+			if got := EqualFold(tt.s, tt.sub); got != tt.equal {
+				t.Errorf("EqualFold(%q, %q) = %v, want %v", tt.s, tt.sub, got, tt.equal)
+			}
+			if got := HasPrefixFold([]byte(tt.s), tt.sub); got != tt.prefix {
+				t.Errorf("HasPrefixFold(%q, %q) = %v, want %v", tt.s, tt.sub, got, tt.prefix)
+			}
+		})
+	}
+}
+
+func TestAppendLower(t *testing.T) {
+	got := AppendLower([]byte("type:"), []byte("Microsoft.Storage"))
+	got = AppendLower(append(got, '/'), []byte("ÄB"))
+	if string(got) != "type:microsoft.storage/äb" {
+		t.Errorf("AppendLower = %q", got)
+	}
+}
+
+func FuzzLower(f *testing.F) {
+	f.Add("Eli.Martin@Example.COM")
+	f.Add("JOSÉ@example.com")
+	f.Add("\xff\xfe")
+	var s Strings
+	f.Fuzz(func(t *testing.T, in string) {
+		if got, want := s.Lower([]byte(in)), strings.ToLower(in); got != want {
+			t.Fatalf("Lower(%q) = %q, strings.ToLower = %q", in, got, want)
+		}
+	})
 }
 
 func TestStringsInterns(t *testing.T) {

@@ -25,7 +25,6 @@ package gworkspace
 
 import (
 	"bytes"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +40,7 @@ import (
 type Decoder struct {
 	s   field.Strings
 	ua  map[string]useragent.Families
-	buf []byte // scratch for lower-casing and vendor ids
+	buf []byte // scratch for vendor ids
 }
 
 // New returns a Decoder.
@@ -160,7 +159,7 @@ func (d *Decoder) actor(e *event.Event, a *fastjson.Value) {
 	p.VendorID = d.s.Get(field.Bytes(a, "profileId"))
 	switch {
 	case len(email) > 0:
-		p.ID = d.lower(email)
+		p.ID = d.s.Lower(email)
 	case len(key) > 0:
 		p.ID = d.s.Get(key)
 	default:
@@ -177,7 +176,7 @@ func (d *Decoder) actor(e *event.Event, a *fastjson.Value) {
 }
 
 func (d *Decoder) network(e *event.Event, v *fastjson.Value) {
-	e.Network.IP = d.addr(field.Bytes(v, "ipAddress"))
+	e.Network.IP = d.s.Addr(field.Bytes(v, "ipAddress"))
 	ni := field.Get(v, "networkInfo")
 	if !field.IsObject(ni) {
 		return
@@ -199,11 +198,11 @@ func (d *Decoder) event(e *event.Event, ev *fastjson.Value, ps params) {
 
 	for _, k := range [...]string{"USER_EMAIL", "affected_email_address", "target_user"} {
 		if u := ps.str(k); len(u) > 0 {
-			e.Targets = append(e.Targets, event.Target{Type: "User", ID: d.lower(u)})
+			e.Targets = append(e.Targets, event.Target{Type: "User", ID: d.s.Lower(u)})
 		}
 	}
 	if g := ps.str("GROUP_EMAIL"); len(g) > 0 {
-		e.Targets = append(e.Targets, event.Target{Type: "Group", ID: d.lower(g)})
+		e.Targets = append(e.Targets, event.Target{Type: "Group", ID: d.s.Lower(g)})
 	}
 	if ua := ps.str("user_agent"); len(ua) > 0 {
 		e.Device.UserAgent = d.s.Get(ua)
@@ -231,7 +230,7 @@ func (d *Decoder) event(e *event.Event, ev *fastjson.Value, ps params) {
 			r.Type, r.ID, r.Name = "document", d.s.Get(id), d.s.Get(title)
 		}
 		if dom := ps.str("target_domain"); len(dom) > 0 && string(dom) != "all" {
-			e.Targets = append(e.Targets, event.Target{Type: "Domain", ID: d.lower(dom)})
+			e.Targets = append(e.Targets, event.Target{Type: "Domain", ID: d.s.Lower(dom)})
 		}
 	}
 }
@@ -244,7 +243,7 @@ func (d *Decoder) signIn(e *event.Event, ps params) {
 		e.Outcome.Result = event.ResultSuccess
 	case "login_failure":
 		e.Outcome.Result = event.ResultFailure
-		e.Outcome.Reason = d.s.Get(firstOf(ps.str("login_failure_type"), ps.str("failure_type")))
+		e.Outcome.Reason = d.s.Get(field.First(ps.str("login_failure_type"), ps.str("failure_type")))
 	case "login_challenge", "login_verification":
 		st := ps.str("login_challenge_status")
 		e.Outcome.Code = d.s.Get(st)
@@ -320,34 +319,6 @@ func (p params) str(name string) []byte {
 
 func (p params) boolPtr(name string) *bool { return field.BoolPtr(p.get(name)) }
 
-// lower returns b lower-cased (ASCII: e-mail addresses) and interned.
-func (d *Decoder) lower(b []byte) string {
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			d.buf = append(d.buf[:0], b...)
-			for j := i; j < len(d.buf); j++ {
-				if c := d.buf[j]; c >= 'A' && c <= 'Z' {
-					d.buf[j] = c + 'a' - 'A'
-				}
-			}
-			return d.s.Get(d.buf)
-		}
-	}
-	return d.s.Get(b)
-}
-
-// addr parses an IP address, interning the text first: addresses repeat
-// and parsing a fresh string would allocate on every record.
-func (d *Decoder) addr(b []byte) netip.Addr {
-	if len(b) == 0 {
-		return netip.Addr{}
-	}
-	if a, err := netip.ParseAddr(d.s.Get(b)); err == nil {
-		return a.Unmap().WithZone("")
-	}
-	return field.Addr(b)
-}
-
 func (d *Decoder) families(ua string) useragent.Families {
 	if ua == "" {
 		return useragent.Families{}
@@ -361,11 +332,4 @@ func (d *Decoder) families(ua string) useragent.Families {
 	f := useragent.Parse(ua)
 	d.ua[ua] = f
 	return f
-}
-
-func firstOf(a, b []byte) []byte {
-	if len(a) > 0 {
-		return a
-	}
-	return b
 }

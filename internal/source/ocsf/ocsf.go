@@ -28,9 +28,7 @@ package ocsf
 
 import (
 	"bytes"
-	"net/netip"
 	"strconv"
-	"time"
 
 	"github.com/valyala/fastjson"
 
@@ -43,7 +41,7 @@ import (
 type Decoder struct {
 	s   field.Strings
 	ua  map[string]useragent.Families
-	buf []byte // scratch for lower-casing and type names
+	buf []byte // scratch for type names
 }
 
 // New returns a Decoder.
@@ -89,9 +87,9 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 	var err error
 	switch {
 	case field.Has(v, "time") || !field.Has(v, "metadata", "original_time"):
-		e.Time, err = d.time(v, "time")
+		e.Time, err = field.Time(v, "time")
 	default:
-		e.Time, err = d.time(v, "metadata", "original_time")
+		e.Time, err = field.Time(v, "metadata", "original_time")
 	}
 	if err != nil {
 		return dst, err
@@ -99,15 +97,15 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 
 	e.Category, e.Activity = Classify(classUID, actID)
 	meta := field.Get(v, "metadata")
-	e.VendorID = string(field.Bytes(meta, "uid"))
-	e.Log = d.s.Get(firstOf(field.Bytes(meta, "product", "name"), field.Bytes(meta, "log_name")))
+	api := field.Get(v, "api")
+	ids := d.s.Copy(field.Bytes(meta, "uid"), field.Bytes(api, "request", "uid"))
+	e.VendorID, e.RequestID = ids[0], ids[1]
+	e.Log = d.s.Get(field.First(field.Bytes(meta, "product", "name"), field.Bytes(meta, "log_name")))
 	e.Message = d.s.Get(field.Bytes(v, "message"))
 	e.Severity = d.s.Get(field.Bytes(v, "severity"))
-	e.Tenant = d.s.Get(firstOf(field.Bytes(v, "cloud", "account", "uid"), field.Bytes(meta, "tenant_uid")))
+	e.Tenant = d.s.Get(field.First(field.Bytes(v, "cloud", "account", "uid"), field.Bytes(meta, "tenant_uid")))
 	e.Region = d.s.Get(field.Bytes(v, "cloud", "region"))
 
-	api := field.Get(v, "api")
-	e.RequestID = string(field.Bytes(api, "request", "uid"))
 	e.Resource.Service = d.s.Get(field.Bytes(api, "service", "name"))
 
 	actor := field.Get(v, "actor")
@@ -183,19 +181,6 @@ func (d *Decoder) vendorType(e *event.Event, v *fastjson.Value, classUID, actID 
 	return nil
 }
 
-// time reads an OCSF timestamp and rejects what RFC 3339 cannot write.
-func (d *Decoder) time(v *fastjson.Value, path ...string) (t time.Time, err error) {
-	return field.Time(v, path...)
-}
-
-func dotted(path []string) string {
-	s := path[0]
-	for _, p := range path[1:] {
-		s += "." + p
-	}
-	return s
-}
-
 // principal reads an OCSF user object. The ID is the e-mail-like login
 // lower-cased (as the other sources give people), else the name as
 // written, else the uid.
@@ -209,15 +194,15 @@ func (d *Decoder) principal(u *fastjson.Value, tenant string) event.Principal {
 	uid := field.Bytes(u, "uid")
 	switch {
 	case bytes.IndexByte(name, '@') >= 0:
-		p.ID = d.lower(name)
+		p.ID = d.s.Lower(name)
 	case len(email) > 0:
-		p.ID = d.lower(email)
+		p.ID = d.s.Lower(email)
 	case len(name) > 0:
 		p.ID = d.s.Get(name)
 	default:
 		p.ID = d.s.Get(uid)
 	}
-	p.Name = d.s.Get(firstOf(field.Bytes(u, "full_name"), name))
+	p.Name = d.s.Get(field.First(field.Bytes(u, "full_name"), name))
 	p.Type = d.s.Get(field.Bytes(u, "type"))
 	p.VendorID = d.s.Get(uid)
 	if acct := field.Bytes(u, "account", "uid"); len(acct) > 0 && string(acct) != tenant {
@@ -277,7 +262,7 @@ func (d *Decoder) network(e *event.Event, src *fastjson.Value) {
 		return
 	}
 	n := &e.Network
-	n.IP = d.addr(field.Bytes(src, "ip"))
+	n.IP = d.s.Addr(field.Bytes(src, "ip"))
 	n.Domain = d.s.Get(field.Bytes(src, "domain"))
 	if asn, ok := field.Int(src, "autonomous_system", "number"); ok && asn > 0 && asn < 1<<32 {
 		n.ASN = uint32(asn)
@@ -313,7 +298,7 @@ func (d *Decoder) device(e *event.Event, v *fastjson.Value) {
 		return
 	}
 	e.Device.ID = d.s.Get(field.Bytes(dev, "uid"))
-	e.Device.Name = d.s.Get(firstOf(field.Bytes(dev, "name"), field.Bytes(dev, "hostname")))
+	e.Device.Name = d.s.Get(field.First(field.Bytes(dev, "name"), field.Bytes(dev, "hostname")))
 	e.Device.Type = d.s.Get(field.Bytes(dev, "type"))
 	e.Device.Managed = field.BoolPtr(dev, "is_managed")
 	e.Device.Compliant = field.BoolPtr(dev, "is_compliant")
@@ -379,34 +364,6 @@ func (d *Decoder) resource(e *event.Event, v *fastjson.Value, classUID int64) {
 	}
 }
 
-// lower returns b lower-cased (ASCII: e-mail addresses) and interned.
-func (d *Decoder) lower(b []byte) string {
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			d.buf = append(d.buf[:0], b...)
-			for j := i; j < len(d.buf); j++ {
-				if c := d.buf[j]; c >= 'A' && c <= 'Z' {
-					d.buf[j] = c + 'a' - 'A'
-				}
-			}
-			return d.s.Get(d.buf)
-		}
-	}
-	return d.s.Get(b)
-}
-
-// addr parses an IP address, interning the text first: addresses repeat
-// and parsing a fresh string would allocate on every record.
-func (d *Decoder) addr(b []byte) netip.Addr {
-	if len(b) == 0 {
-		return netip.Addr{}
-	}
-	if a, err := netip.ParseAddr(d.s.Get(b)); err == nil {
-		return a.Unmap().WithZone("")
-	}
-	return field.Addr(b)
-}
-
 func (d *Decoder) families(ua string) useragent.Families {
 	if ua == "" {
 		return useragent.Families{}
@@ -420,11 +377,4 @@ func (d *Decoder) families(ua string) useragent.Families {
 	f := useragent.Parse(ua)
 	d.ua[ua] = f
 	return f
-}
-
-func firstOf(a, b []byte) []byte {
-	if len(a) > 0 {
-		return a
-	}
-	return b
 }

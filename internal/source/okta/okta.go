@@ -69,7 +69,7 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 
 	actor := field.Get(v, "actor")
 	e.Actor = event.Principal{
-		ID:       d.login(field.Bytes(actor, "alternateId")),
+		ID:       d.s.Lower(field.Bytes(actor, "alternateId")),
 		Name:     d.s.Get(field.Bytes(actor, "displayName")),
 		Type:     d.s.Get(field.Bytes(actor, "type")),
 		VendorID: d.s.Get(field.Bytes(actor, "id")),
@@ -85,7 +85,7 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 		switch alt := field.Bytes(t, "alternateId"); {
 		case string(alt) == "unknown":
 		case tg.Type == "User":
-			tg.ID = d.login(alt)
+			tg.ID = d.s.Lower(alt)
 		default:
 			tg.ID = d.s.Get(alt)
 		}
@@ -108,7 +108,7 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 	if e.Session.ID == "unknown" {
 		e.Session.ID = ""
 	}
-	e.Auth.Method = strings.ToLower(d.s.Get(firstBytes(field.Bytes(dbg, "factor"), field.Bytes(ac, "credentialType"))))
+	e.Auth.Method = d.s.Lower(field.First(field.Bytes(dbg, "factor"), field.Bytes(ac, "credentialType")))
 	e.Auth.Protocol = d.s.Get(field.Bytes(ac, "authenticationProvider"))
 	e.RequestID = d.s.Get(field.Bytes(dbg, "requestId"))
 	if e.RequestID == "" {
@@ -122,7 +122,7 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 	}
 
 	client := field.Get(v, "client")
-	e.Network.IP = field.Addr(field.Bytes(client, "ipAddress"))
+	e.Network.IP = d.s.Addr(field.Bytes(client, "ipAddress"))
 	if z := field.Bytes(client, "zone"); len(z) > 0 && string(z) != "null" {
 		e.Network.Zone = d.s.Get(z)
 	}
@@ -176,17 +176,6 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 		e.Outcome.Result = event.ResultFailure
 	}
 	return append(dst, e), nil
-}
-
-// login canonicalizes an Okta login: logins are e-mail-like and Okta
-// compares them case-insensitively.
-func (d *Decoder) login(b []byte) string {
-	for _, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			return d.s.Get([]byte(strings.ToLower(string(b))))
-		}
-	}
-	return d.s.Get(b)
 }
 
 func (d *Decoder) families(ua string) useragent.Families {
@@ -264,13 +253,6 @@ func oktaOS(o string) string {
 
 func firstNonEmpty(a, b string) string {
 	if a != "" {
-		return a
-	}
-	return b
-}
-
-func firstBytes(a, b []byte) []byte {
-	if len(a) > 0 {
 		return a
 	}
 	return b
