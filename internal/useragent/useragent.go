@@ -64,6 +64,34 @@ var tools = []struct{ prefix, family string }{
 	{"microsoft office", "microsoft-office"},
 }
 
+// Cache remembers the families of the user agents a stream repeats, so
+// that each distinct string is parsed once. It holds at most 4096 entries
+// and starts over when full. The zero value is ready to use; not safe for
+// concurrent use: each decoder owns one.
+type Cache struct {
+	m map[string]Families
+}
+
+const cacheMaxEntries = 4096
+
+// Parse returns Parse(ua), from the cache when ua was seen before.
+func (c *Cache) Parse(ua string) Families {
+	if ua == "" {
+		return Families{}
+	}
+	if f, ok := c.m[ua]; ok {
+		return f
+	}
+	if c.m == nil {
+		c.m = make(map[string]Families)
+	} else if len(c.m) >= cacheMaxEntries {
+		clear(c.m)
+	}
+	f := Parse(ua)
+	c.m[ua] = f
+	return f
+}
+
 // Parse returns the families of a raw user-agent string.
 func Parse(ua string) Families {
 	ua = strings.TrimSpace(ua)
@@ -110,23 +138,47 @@ func browser(ua string) string {
 	return tok
 }
 
+// osFamily matches operating-system names without regard to case: the
+// AWS SDKs and CLI v2 write them lower-case ("os/macos#14.5",
+// "os/windows#10", "os/linux#6.5"). The short names "iOS" and "CrOS" count
+// only as whole words, or "axios" and "Microsoft" would name systems.
 func osFamily(ua string) string {
+	l := strings.ToLower(ua)
 	switch {
-	case strings.Contains(ua, "Windows") || strings.Contains(ua, "windows") || strings.Contains(ua, "Win64"):
+	case strings.Contains(l, "windows") || strings.Contains(l, "win64"):
 		return "Windows"
-	case strings.Contains(ua, "iPhone") || strings.Contains(ua, "iPad") || strings.Contains(ua, "iOS"):
+	case strings.Contains(l, "iphone") || strings.Contains(l, "ipad") || hasWord(l, "ios"):
 		return "iOS"
-	case strings.Contains(ua, "Android"):
+	case strings.Contains(l, "android"):
 		return "Android"
-	case strings.Contains(ua, "CrOS"):
+	case hasWord(l, "cros"):
 		return "ChromeOS"
-	case strings.Contains(ua, "Mac OS") || strings.Contains(ua, "Macintosh") || strings.Contains(ua, "Darwin") || strings.Contains(ua, "darwin") || strings.Contains(ua, "macOS"):
+	case strings.Contains(l, "mac os") || strings.Contains(l, "mac_os") || strings.Contains(l, "macintosh") ||
+		strings.Contains(l, "darwin") || strings.Contains(l, "macos"):
 		return "macOS"
-	case strings.Contains(ua, "Linux") || strings.Contains(ua, "linux") || strings.Contains(ua, "X11") || strings.Contains(ua, "Ubuntu"):
+	case strings.Contains(l, "linux") || strings.Contains(l, "x11") || strings.Contains(l, "ubuntu"):
 		return "Linux"
 	}
 	return ""
 }
+
+// hasWord reports whether s holds word with no letter on either side.
+func hasWord(s, word string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], word)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(word)
+		if (j == 0 || !isLetter(s[j-1])) && (end == len(s) || !isLetter(s[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)

@@ -1,6 +1,9 @@
 package useragent
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestParse(t *testing.T) {
 	tests := []struct {
@@ -17,6 +20,17 @@ func TestParse(t *testing.T) {
 		{"aws sdk go", "aws-sdk-go/1.44.0 (go1.19; linux; amd64)", Families{"aws-sdk-go", "Linux"}},
 		{"aws sdk go v2", "aws-sdk-go-v2/1.21.0 os/linux lang/go#1.21 md/GOOS#linux", Families{"aws-sdk-go-v2", "Linux"}},
 		{"boto3", "Boto3/1.26.0 Python/3.10.8 Darwin/22.1.0 Botocore/1.29.0", Families{"boto3", "macOS"}},
+		{"aws sdk go v2 macos", "aws-sdk-go-v2/1.30.3 ua/2.0 os/macos#14.5 lang/go#1.22.5 md/GOOS#darwin md/GOARCH#arm64 api/sts#1.30.3", Families{"aws-sdk-go-v2", "macOS"}},
+		{"aws cli v2 macos", "aws-cli/2.15.59 md/awscrt#0.19.19 ua/2.0 os/macos#22.6.0 md/arch#arm64 lang/python#3.11.11 md/pyimpl#CPython cfg/retry-mode#standard md/installer#source md/prompt#off md/command#sts.get-caller-identity", Families{"aws-cli", "macOS"}},
+		{"aws cli v2 windows", "aws-cli/2.17.0 md/awscrt#0.20.11 ua/2.0 os/windows#10 md/arch#amd64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/prompt#off md/command#s3.ls", Families{"aws-cli", "Windows"}},
+		{"boto3 linux", "Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux#6.5.0-1016-azure md/arch#x86_64 lang/python#3.11.6", Families{"boto3", "Linux"}},
+		{"aws sdk java mac", "aws-sdk-java/1.12.488 Mac_OS_X/13.4 OpenJDK_64-Bit_Server_VM/17.0.7+7 java/17.0.7", Families{"aws-sdk-java", "macOS"}},
+		{"upper-case os", "AcmeSync/3.1 (LINUX; x86_64)", Families{"AcmeSync", "Linux"}},
+		{"okta verify ios", "Okta Verify/9.12.0 (iOS 17.2; iPhone15,2)", Families{"okta-verify", "iOS"}},
+		{"chrome os", "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", Families{"Chrome", "ChromeOS"}},
+		{"ios is a word", "axios/1.6.7", Families{"axios", ""}},
+		{"cros is a word", "Microsoft Azure Graph Client Library 1.0", Families{"Microsoft", ""}},
+		{"bios is not ios", "FirmwareAgent/2 (BIOS 1.4)", Families{"FirmwareAgent", ""}},
 		{"console", "console.amazonaws.com", Families{"aws-console", ""}},
 		{"bracketed console", "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.488]", Families{"aws-console", ""}},
 		{"curl", "curl/8.4.0", Families{"curl", ""}},
@@ -29,6 +43,29 @@ func TestParse(t *testing.T) {
 				t.Errorf("Parse(%q) = %+v, want %+v", tt.ua, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCache(t *testing.T) {
+	var c Cache
+	for _, ua := range []string{"", "curl/8.4.0", "aws-cli/2.13.5 Python/3.11.4 Linux/5.15.0", "curl/8.4.0"} {
+		if got, want := c.Parse(ua), Parse(ua); got != want {
+			t.Errorf("Cache.Parse(%q) = %+v, want %+v", ua, got, want)
+		}
+	}
+	for i := range 3 * cacheMaxEntries {
+		ua := fmt.Sprintf("Tool%d/1.0 (Windows)", i)
+		if got := c.Parse(ua); got != (Families{fmt.Sprintf("Tool%d", i), "Windows"}) {
+			t.Fatalf("Cache.Parse(%q) = %+v", ua, got)
+		}
+		if len(c.m) > cacheMaxEntries {
+			t.Fatalf("cache holds %d entries, more than %d", len(c.m), cacheMaxEntries)
+		}
+	}
+	ua := "curl/8.4.0"
+	c.Parse(ua)
+	if allocs := testing.AllocsPerRun(100, func() { c.Parse(ua) }); allocs != 0 {
+		t.Errorf("a cached Parse allocates %v times", allocs)
 	}
 }
 
