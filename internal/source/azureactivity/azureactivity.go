@@ -76,7 +76,7 @@ import (
 // safe for concurrent use.
 type Decoder struct {
 	s     field.Strings
-	ua    map[string]useragent.Families
+	ua    useragent.Cache
 	class map[classKey]class
 	p     fastjson.Parser // for JSON held in strings (properties.log, requestbody)
 	buf   []byte          // scratch for lower-casing and joining, interned before use
@@ -90,7 +90,6 @@ type classKey struct {
 // New returns a Decoder.
 func New() *Decoder {
 	return &Decoder{
-		ua:    make(map[string]useragent.Families),
 		class: make(map[classKey]class),
 	}
 }
@@ -428,21 +427,6 @@ func (d *Decoder) targets(e *event.Event, props *fastjson.Value) {
 func (d *Decoder) intString(n int64) string {
 	d.buf = strconv.AppendInt(d.buf[:0], n, 10)
 	return d.s.Get(d.buf)
-}
-
-func (d *Decoder) families(ua string) useragent.Families {
-	if ua == "" {
-		return useragent.Families{}
-	}
-	if f, ok := d.ua[ua]; ok {
-		return f
-	}
-	if len(d.ua) > 4096 {
-		clear(d.ua)
-	}
-	f := useragent.Parse(ua)
-	d.ua[ua] = f
-	return f
 }
 
 // value reads a field that is a string in diagnostic exports and an

@@ -64,7 +64,7 @@ func (d *Decoder) kube(dst []event.Event, v *fastjson.Value) ([]event.Event, err
 		e.Network.IP = d.s.FirstAddr(ips[0].GetStringBytes())
 	}
 	e.Device.UserAgent = d.s.Get(field.Bytes(a, "userAgent"))
-	fam := d.families(e.Device.UserAgent)
+	fam := d.ua.Parse(e.Device.UserAgent)
 	e.Device.Browser, e.Device.OS = fam.Browser, fam.OS
 
 	rs := field.Get(a, "responseStatus")

@@ -52,7 +52,7 @@ func (d *Decoder) storage(dst []event.Event, v *fastjson.Value) ([]event.Event, 
 
 	e.Network.IP = d.s.FirstAddr(field.Bytes(v, "callerIpAddress"))
 	e.Device.UserAgent = d.s.Get(field.Bytes(props, "userAgentHeader"))
-	fam := d.families(e.Device.UserAgent)
+	fam := d.ua.Parse(e.Device.UserAgent)
 	e.Device.Browser, e.Device.OS = fam.Browser, fam.OS
 
 	if code, ok := field.Int(v, "statusCode"); ok {

@@ -33,12 +33,12 @@ import (
 // Decoder decodes CloudTrail records. Not safe for concurrent use.
 type Decoder struct {
 	s   field.Strings
-	ua  map[string]useragent.Families
+	ua  useragent.Cache
 	buf []byte // scratch for joining before interning
 }
 
 // New returns a Decoder.
-func New() *Decoder { return &Decoder{ua: make(map[string]useragent.Families)} }
+func New() *Decoder { return &Decoder{} }
 
 // Source returns event.SourceCloudTrail.
 func (d *Decoder) Source() event.Source { return event.SourceCloudTrail }
@@ -169,7 +169,7 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 	e.Network.Zone = d.s.Get(field.Bytes(v, "vpcEndpointId"))
 
 	e.Device.UserAgent = d.s.Get(field.Bytes(v, "userAgent"))
-	fam := d.families(e.Device.UserAgent)
+	fam := d.ua.Parse(e.Device.UserAgent)
 	e.Device.Browser, e.Device.OS = fam.Browser, fam.OS
 
 	if code := field.Bytes(v, "errorCode"); len(code) > 0 {
@@ -518,21 +518,6 @@ func (d *Decoder) listedResource(e *event.Event, v *fastjson.Value) {
 func (d *Decoder) join(prefix string, b []byte) string {
 	d.buf = append(append(d.buf[:0], prefix...), b...)
 	return d.s.Get(d.buf)
-}
-
-func (d *Decoder) families(ua string) useragent.Families {
-	if ua == "" {
-		return useragent.Families{}
-	}
-	if f, ok := d.ua[ua]; ok {
-		return f
-	}
-	if len(d.ua) > 4096 {
-		clear(d.ua)
-	}
-	f := useragent.Parse(ua)
-	d.ua[ua] = f
-	return f
 }
 
 // afterPrefix returns what follows the first sep in b, or nil.

@@ -83,7 +83,7 @@ func (d *Decoder) audit(dst []event.Event, r record) ([]event.Event, error) {
 		detail(p, "ipaddr"))
 
 	e.Device.UserAgent = d.s.Get(field.First(field.Bytes(p, "userAgent"), detail(p, "user-agent")))
-	fam := d.families(e.Device.UserAgent)
+	fam := d.ua.Parse(e.Device.UserAgent)
 	e.Device.Browser, e.Device.OS = fam.Browser, fam.OS
 
 	targets := field.Array(p, "targetResources")

@@ -81,7 +81,7 @@ import (
 // Decoder decodes Entra ID records. Not safe for concurrent use.
 type Decoder struct {
 	s     field.Strings
-	ua    map[string]useragent.Families
+	ua    useragent.Cache
 	class map[classKey]class
 	buf   []byte // scratch for lower-casing and joining, interned before use
 }
@@ -91,7 +91,6 @@ type classKey struct{ activity, operationType string }
 // New returns a Decoder.
 func New() *Decoder {
 	return &Decoder{
-		ua:    make(map[string]useragent.Families),
 		class: make(map[classKey]class),
 	}
 }
@@ -372,21 +371,6 @@ func eventTime(r record, graph, monitor [][]string) (time.Time, error) {
 		return time.Time{}, field.Missing("time")
 	}
 	return time.Time{}, field.Missing(paths[0][0])
-}
-
-func (d *Decoder) families(ua string) useragent.Families {
-	if ua == "" {
-		return useragent.Families{}
-	}
-	if f, ok := d.ua[ua]; ok {
-		return f
-	}
-	if len(d.ua) > 4096 {
-		clear(d.ua)
-	}
-	f := useragent.Parse(ua)
-	d.ua[ua] = f
-	return f
 }
 
 // intString interns the decimal form of n without allocating once seen.

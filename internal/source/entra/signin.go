@@ -137,7 +137,7 @@ func (d *Decoder) signIn(dst []event.Event, r record, st signInType) ([]event.Ev
 		stringsContain(p, "riskEventTypes", "anonymizedIPAddress")
 
 	e.Device.UserAgent = d.s.Get(field.Bytes(p, "userAgent"))
-	fam := d.families(e.Device.UserAgent)
+	fam := d.ua.Parse(e.Device.UserAgent)
 	e.Device.Browser, e.Device.OS = fam.Browser, fam.OS
 	if dd := field.Get(p, "deviceDetail"); field.IsObject(dd) {
 		if e.Device.Browser == "" || e.Device.Browser == "Other" {

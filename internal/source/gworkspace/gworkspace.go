@@ -39,12 +39,12 @@ import (
 // Decoder decodes Workspace activities. Not safe for concurrent use.
 type Decoder struct {
 	s   field.Strings
-	ua  map[string]useragent.Families
+	ua  useragent.Cache
 	buf []byte // scratch for vendor ids
 }
 
 // New returns a Decoder.
-func New() *Decoder { return &Decoder{ua: make(map[string]useragent.Families)} }
+func New() *Decoder { return &Decoder{} }
 
 // Source returns event.SourceGWorkspace.
 func (d *Decoder) Source() event.Source { return event.SourceGWorkspace }
@@ -206,7 +206,7 @@ func (d *Decoder) event(e *event.Event, ev *fastjson.Value, ps params) {
 	}
 	if ua := ps.str("user_agent"); len(ua) > 0 {
 		e.Device.UserAgent = d.s.Get(ua)
-		f := d.families(e.Device.UserAgent)
+		f := d.ua.Parse(e.Device.UserAgent)
 		e.Device.Browser, e.Device.OS = f.Browser, f.OS
 	}
 
@@ -318,18 +318,3 @@ func (p params) str(name string) []byte {
 }
 
 func (p params) boolPtr(name string) *bool { return field.BoolPtr(p.get(name)) }
-
-func (d *Decoder) families(ua string) useragent.Families {
-	if ua == "" {
-		return useragent.Families{}
-	}
-	if f, ok := d.ua[ua]; ok {
-		return f
-	}
-	if len(d.ua) > 4096 {
-		clear(d.ua)
-	}
-	f := useragent.Parse(ua)
-	d.ua[ua] = f
-	return f
-}

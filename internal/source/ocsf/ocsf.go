@@ -40,12 +40,12 @@ import (
 // Decoder decodes OCSF events. Not safe for concurrent use.
 type Decoder struct {
 	s   field.Strings
-	ua  map[string]useragent.Families
+	ua  useragent.Cache
 	buf []byte // scratch for type names
 }
 
 // New returns a Decoder.
-func New() *Decoder { return &Decoder{ua: make(map[string]useragent.Families)} }
+func New() *Decoder { return &Decoder{} }
 
 // Source returns event.SourceOCSF.
 func (d *Decoder) Source() event.Source { return event.SourceOCSF }
@@ -291,7 +291,7 @@ func (d *Decoder) network(e *event.Event, src *fastjson.Value) {
 
 func (d *Decoder) device(e *event.Event, v *fastjson.Value) {
 	e.Device.UserAgent = d.s.Get(field.Bytes(v, "http_request", "user_agent"))
-	f := d.families(e.Device.UserAgent)
+	f := d.ua.Parse(e.Device.UserAgent)
 	e.Device.Browser, e.Device.OS = f.Browser, f.OS
 	dev := field.Get(v, "device")
 	if !field.IsObject(dev) {
@@ -362,19 +362,4 @@ func (d *Decoder) resource(e *event.Event, v *fastjson.Value, classUID int64) {
 		_ = set("table", field.Get(v, "table")) || set("bucket", field.Get(v, "databucket")) ||
 			set("database", field.Get(v, "database"))
 	}
-}
-
-func (d *Decoder) families(ua string) useragent.Families {
-	if ua == "" {
-		return useragent.Families{}
-	}
-	if f, ok := d.ua[ua]; ok {
-		return f
-	}
-	if len(d.ua) > 4096 {
-		clear(d.ua)
-	}
-	f := useragent.Parse(ua)
-	d.ua[ua] = f
-	return f
 }

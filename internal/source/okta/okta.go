@@ -23,11 +23,11 @@ import (
 // Decoder decodes Okta LogEvent records. Not safe for concurrent use.
 type Decoder struct {
 	s  field.Strings
-	ua map[string]useragent.Families
+	ua useragent.Cache
 }
 
 // New returns a Decoder.
-func New() *Decoder { return &Decoder{ua: make(map[string]useragent.Families)} }
+func New() *Decoder { return &Decoder{} }
 
 // Source returns event.SourceOkta.
 func (d *Decoder) Source() event.Source { return event.SourceOkta }
@@ -148,7 +148,7 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 
 	uaObj := field.Get(client, "userAgent")
 	e.Device.UserAgent = d.s.Get(field.Bytes(uaObj, "rawUserAgent"))
-	fam := d.families(e.Device.UserAgent)
+	fam := d.ua.Parse(e.Device.UserAgent)
 	e.Device.Browser, e.Device.OS = fam.Browser, fam.OS
 	if e.Device.Browser == "" { // Okta's own parse, when the raw string is absent
 		e.Device.Browser = oktaFamily(d.s.Get(field.Bytes(uaObj, "browser")))
@@ -176,21 +176,6 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 		e.Outcome.Result = event.ResultFailure
 	}
 	return append(dst, e), nil
-}
-
-func (d *Decoder) families(ua string) useragent.Families {
-	if ua == "" {
-		return useragent.Families{}
-	}
-	if f, ok := d.ua[ua]; ok {
-		return f
-	}
-	if len(d.ua) > 4096 {
-		clear(d.ua)
-	}
-	f := useragent.Parse(ua)
-	d.ua[ua] = f
-	return f
 }
 
 func actorKind(p event.Principal) event.Kind {
