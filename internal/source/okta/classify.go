@@ -12,12 +12,14 @@ type class struct {
 }
 
 // known maps the event types detectors rely on; Classify falls back to the
-// type's prefix for the hundreds of others.
+// type's prefix for the hundreds of others. Signing out, by the user or by
+// the session's expiry, is authentication/logout as in OCSF (Logoff is an
+// Authentication activity) and the other decoders.
 var known = map[string]class{
 	"user.session.start":                            {event.CategoryAuthentication, event.ActivityLogin},
-	"user.session.end":                              {event.CategorySession, event.ActivityLogout},
+	"user.session.end":                              {event.CategoryAuthentication, event.ActivityLogout},
 	"user.session.clear":                            {event.CategorySession, event.ActivitySessionRevoke},
-	"user.session.expire":                           {event.CategorySession, event.ActivityLogout},
+	"user.session.expire":                           {event.CategoryAuthentication, event.ActivityLogout},
 	"user.session.access_admin_app":                 {event.CategoryAuthentication, event.ActivitySSO},
 	"user.session.context.change":                   {event.CategorySession, event.ActivityOther},
 	"user.authentication.sso":                       {event.CategoryAuthentication, event.ActivitySSO},

@@ -23,6 +23,10 @@ func TestClassify(t *testing.T) {
 		activity string
 	}{
 		{"user.session.start", "authentication", "login"},
+		{"user.session.end", "authentication", "logout"},
+		{"user.session.expire", "authentication", "logout"},
+		{"user.session.clear", "session", "session_revoke"},
+		{"user.session.something_new", "session", "other"},
 		{"user.mfa.okta_verify.deny_push", "mfa", "mfa_deny"},
 		{"user.mfa.factor.reset_all", "mfa", "mfa_remove"},
 		{"user.account.privilege.grant", "privilege", "grant"},
