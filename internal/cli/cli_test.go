@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -156,4 +157,17 @@ func TestHelpEverywhere(t *testing.T) {
 		}
 	}
 	walk(newRoot(&env{}), nil)
+}
+
+func TestDrawProgress(t *testing.T) {
+	var b bytes.Buffer
+	drawProgress(&b, 50, 200, 1000, 2*time.Second)
+	if got, want := b.String(), "\r\033[K[=======                       ]  25%  1000 records  500/s"; got != want {
+		t.Errorf("progress = %q, want %q", got, want)
+	}
+	b.Reset()
+	drawProgress(&b, 50, 0, 10, time.Second) // standard input: size unknown
+	if got, want := b.String(), "\r\033[K10 records, 10/s"; got != want {
+		t.Errorf("progress = %q, want %q", got, want)
+	}
 }
