@@ -1,20 +1,17 @@
 package azureactivity
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/source/cloudtrail"
 	"github.com/vigil-zt/vigil/internal/source/entra"
 	"github.com/vigil-zt/vigil/internal/source/field"
+	"github.com/vigil-zt/vigil/internal/source/gworkspace"
+	"github.com/vigil-zt/vigil/internal/source/ocsf"
+	"github.com/vigil-zt/vigil/internal/source/okta"
 	"github.com/vigil-zt/vigil/internal/source/sourcetest"
 )
 
@@ -125,92 +122,33 @@ func TestClassifyStorage(t *testing.T) {
 // TestDetect checks the records an Activity Log record could be confused
 // with, Entra's above all.
 func TestDetect(t *testing.T) {
-	tests := []struct {
-		name string
-		rec  string
-		want bool
-	}{
-		{"entra sign-in", `{"time":"2026-03-02T10:00:00Z","resourceId":"/tenants/t/providers/Microsoft.aadiam","operationName":"Sign-in activity","category":"SignInLogs","properties":{}}`, false},
-		{"entra audit", `{"time":"2026-03-02T10:00:00Z","operationName":"Add user","category":"AuditLogs","properties":{"activityDisplayName":"Add user"}}`, false},
-		{"entra policy under aadiam", `{"time":"2026-03-02T10:00:00Z","resourceId":"/tenants/t/providers/microsoft.AADIAM","operationName":"x","category":"Policy","properties":{}}`, false},
-		{"entra risky users", `{"time":"2026-03-02T10:00:00Z","operationName":"Risky user","category":"RiskyUsers","properties":{}}`, false},
-		{"entra provisioning", `{"time":"2026-03-02T10:00:00Z","operationName":"Provisioning","category":"ProvisioningLogs","properties":{}}`, false},
-		{"graph signIn", `{"id":"1","createdDateTime":"2026-03-02T10:00:00Z","userPrincipalName":"a@b.c","status":{"errorCode":0}}`, false},
-		{"key vault audit event", `{"time":"2026-03-02T10:00:00Z","operationName":"SecretGet","category":"AuditEvent","properties":{}}`, false},
-		{"okta", `{"uuid":"1","published":"2026-03-02T10:00:00Z","eventType":"user.session.start"}`, false},
-		{"no operation", `{"time":"2026-03-02T10:00:00Z","category":"Administrative"}`, false},
-		{"administrative", `{"time":"2026-03-02T10:00:00Z","operationName":"Microsoft.Storage/storageAccounts/write","category":"Administrative"}`, true},
-		{"rest", `{"eventTimestamp":"2026-03-02T10:00:00Z","operationName":{"value":"x/write"},"category":{"value":"Administrative"},"caller":"a@b.c"}`, true},
-		{"rest without category", `{"eventDataId":"1","eventTimestamp":"2026-03-02T10:00:00Z","operationName":{"value":"x/write"},"caller":"a@b.c"}`, true},
-		{"kube-audit", `{"category":"kube-audit","properties":{"log":"{}"}}`, true},
-		{"storage", `{"time":"2026-03-02T10:00:00Z","category":"StorageRead","operationName":"GetBlob"}`, true},
-		{"storage without category", `{"time":"2026-03-02T10:00:00Z","operationName":"GetBlob","properties":{"accountName":"a","objectKey":"/a/b/c"}}`, true},
-	}
-	var p fastjson.Parser
-	d := New()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v, err := p.Parse(tt.rec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := d.Detect(v); got != tt.want {
-				t.Errorf("Detect = %v, want %v", got, tt.want)
-			}
-		})
-	}
+	sourcetest.Detect(t, New(), []sourcetest.DetectCase{
+		{Name: "entra sign-in", Record: `{"time":"2026-03-02T10:00:00Z","resourceId":"/tenants/t/providers/Microsoft.aadiam","operationName":"Sign-in activity","category":"SignInLogs","properties":{}}`, Want: false},
+		{Name: "entra audit", Record: `{"time":"2026-03-02T10:00:00Z","operationName":"Add user","category":"AuditLogs","properties":{"activityDisplayName":"Add user"}}`, Want: false},
+		{Name: "entra policy under aadiam", Record: `{"time":"2026-03-02T10:00:00Z","resourceId":"/tenants/t/providers/microsoft.AADIAM","operationName":"x","category":"Policy","properties":{}}`, Want: false},
+		{Name: "entra risky users", Record: `{"time":"2026-03-02T10:00:00Z","operationName":"Risky user","category":"RiskyUsers","properties":{}}`, Want: false},
+		{Name: "entra provisioning", Record: `{"time":"2026-03-02T10:00:00Z","operationName":"Provisioning","category":"ProvisioningLogs","properties":{}}`, Want: false},
+		{Name: "graph signIn", Record: `{"id":"1","createdDateTime":"2026-03-02T10:00:00Z","userPrincipalName":"a@b.c","status":{"errorCode":0}}`, Want: false},
+		{Name: "key vault audit event", Record: `{"time":"2026-03-02T10:00:00Z","operationName":"SecretGet","category":"AuditEvent","properties":{}}`, Want: false},
+		{Name: "okta", Record: `{"uuid":"1","published":"2026-03-02T10:00:00Z","eventType":"user.session.start"}`, Want: false},
+		{Name: "no operation", Record: `{"time":"2026-03-02T10:00:00Z","category":"Administrative"}`, Want: false},
+		{Name: "administrative", Record: `{"time":"2026-03-02T10:00:00Z","operationName":"Microsoft.Storage/storageAccounts/write","category":"Administrative"}`, Want: true},
+		{Name: "rest", Record: `{"eventTimestamp":"2026-03-02T10:00:00Z","operationName":{"value":"x/write"},"category":{"value":"Administrative"},"caller":"a@b.c"}`, Want: true},
+		{Name: "rest without category", Record: `{"eventDataId":"1","eventTimestamp":"2026-03-02T10:00:00Z","operationName":{"value":"x/write"},"caller":"a@b.c"}`, Want: true},
+		{Name: "kube-audit", Record: `{"category":"kube-audit","properties":{"log":"{}"}}`, Want: true},
+		{Name: "storage", Record: `{"time":"2026-03-02T10:00:00Z","category":"StorageRead","operationName":"GetBlob"}`, Want: true},
+		{Name: "storage without category", Record: `{"time":"2026-03-02T10:00:00Z","operationName":"GetBlob","properties":{"accountName":"a","objectKey":"/a/b/c"}}`, Want: true},
+	})
 }
 
-// TestCorpus decodes the shared validation corpus: every record must decode
-// or fail with an error naming a field, every record with a timestamp must
-// decode, and the Entra decoder must claim none of them.
+// TestCorpus decodes the shared validation corpus (see sourcetest.Corpus):
+// every record with a timestamp decodes, Detect claims every record, those
+// that fail included, and the Entra decoder (like every other) claims none.
 func TestCorpus(t *testing.T) {
-	lines := sourcetest.Lines(t, sourcetest.CorpusFile(t, "itdr/events/azure_activity.ndjson"))
-	d, other := New(), entra.New()
-	var p fastjson.Parser
-	decoded := 0
-	logs := map[string]int{}
-	failed := map[string]int{}
-	for i, line := range lines {
-		v, err := p.ParseBytes(line)
-		if err != nil {
-			t.Errorf("line %d: not JSON: %v", i+1, err)
-			continue
-		}
-		if !d.Detect(v) {
-			t.Errorf("line %d: Detect = false", i+1)
-		}
-		if other.Detect(v) {
-			t.Errorf("line %d: the Entra decoder claims an Azure Activity record", i+1)
-		}
-		evs, err := d.Decode(nil, v)
-		if err != nil {
-			var fe *field.Error
-			if !errors.As(err, &fe) && !errors.Is(err, field.ErrMissing) {
-				t.Errorf("line %d: error names no field: %v", i+1, err)
-			}
-			if d.hasTimestamp(v) {
-				t.Errorf("line %d: a record with a timestamp failed: %v", i+1, err)
-			}
-			failed[err.Error()]++
-			continue
-		}
-		for _, e := range evs {
-			if e.Time.IsZero() || !e.Category.Valid() || e.VendorType == "" || e.Source != event.SourceAzureActivity {
-				t.Errorf("line %d: malformed event %+v", i+1, e)
-			}
-			logs[e.Log]++
-		}
-		decoded++
-	}
-	t.Logf("%d records: %d decoded %v, %d failed", len(lines), decoded, logs, len(lines)-decoded)
-	reasons := make([]string, 0, len(failed))
-	for r := range failed {
-		reasons = append(reasons, r)
-	}
-	sort.Strings(reasons)
-	for _, r := range reasons {
-		t.Logf("  %d× %s", failed[r], r)
+	c := sourcetest.Corpus(t, "itdr/events/azure_activity.ndjson", New(), New().hasTimestamp,
+		entra.New(), cloudtrail.New(), gworkspace.New(), ocsf.New(), okta.New())
+	if c.Undetected > 0 {
+		t.Errorf("Detect = false for %d records", c.Undetected)
 	}
 }
 
@@ -232,42 +170,5 @@ func (d *Decoder) hasTimestamp(v *fastjson.Value) bool {
 }
 
 func BenchmarkDecode(b *testing.B) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var recs [][]byte
-	var size int64
-	for _, f := range files {
-		if strings.HasPrefix(filepath.Base(f), "bad_") {
-			continue
-		}
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, raw); err != nil {
-			b.Fatal(err)
-		}
-		recs = append(recs, buf.Bytes())
-		size += int64(buf.Len())
-	}
-	d := New()
-	var p fastjson.Parser
-	var dst []event.Event
-	b.SetBytes(size)
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, r := range recs {
-			v, err := p.ParseBytes(r)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if dst, err = d.Decode(dst[:0], v); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	b.ReportMetric(float64(b.N)*float64(len(recs))/b.Elapsed().Seconds(), "events/s")
+	sourcetest.Benchmark(b, func() sourcetest.Decoder { return New() }, sourcetest.Cases(b))
 }

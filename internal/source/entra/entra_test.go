@@ -1,20 +1,17 @@
 package entra
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-zt/vigil/internal/event"
 	"github.com/vigil-zt/vigil/internal/source/azureactivity"
+	"github.com/vigil-zt/vigil/internal/source/cloudtrail"
 	"github.com/vigil-zt/vigil/internal/source/field"
+	"github.com/vigil-zt/vigil/internal/source/gworkspace"
+	"github.com/vigil-zt/vigil/internal/source/ocsf"
+	"github.com/vigil-zt/vigil/internal/source/okta"
 	"github.com/vigil-zt/vigil/internal/source/sourcetest"
 )
 
@@ -93,88 +90,31 @@ func TestClassify(t *testing.T) {
 // TestDetect checks that Detect claims no record of the formats an Entra
 // record could be confused with.
 func TestDetect(t *testing.T) {
-	tests := []struct {
-		name string
-		rec  string
-		want bool
-	}{
-		{"activity log administrative", `{"time":"2026-03-02T10:00:00Z","resourceId":"/subscriptions/0b1c/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa","operationName":"Microsoft.Storage/storageAccounts/write","category":"Administrative","resultType":"Success","properties":{"statusCode":"OK"}}`, false},
-		{"activity log policy", `{"time":"2026-03-02T10:00:00Z","resourceId":"/subscriptions/0b1c/resourceGroups/rg","operationName":"Microsoft.Authorization/policies/audit/action","category":"Policy","properties":{"isComplianceCheck":"True"}}`, false},
-		{"activity log REST", `{"eventDataId":"1","eventTimestamp":"2026-03-02T10:00:00Z","operationName":{"value":"Microsoft.Authorization/roleAssignments/write"},"category":{"value":"Administrative"},"caller":"a@b.c"}`, false},
-		{"fhir audit logs", `{"time":"2026-03-02T10:00:00Z","resourceId":"/subscriptions/0b1c/resourceGroups/rg/providers/Microsoft.HealthcareApis/services/fhir","operationName":"read","category":"AuditLogs","properties":{"callerAgent":"x"}}`, false},
-		{"okta", `{"uuid":"1","published":"2026-03-02T10:00:00Z","eventType":"user.session.start","actor":{}}`, false},
-		{"cloudtrail", `{"eventVersion":"1.08","eventTime":"2026-03-02T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser"}`, false},
-		{"empty", `{}`, false},
-		{"monitor policy under aadiam", `{"time":"2026-03-02T10:00:00Z","resourceId":"/tenants/t/providers/Microsoft.aadiam","operationName":"x","category":"Policy","properties":{}}`, true},
-		{"monitor sign-in", `{"time":"2026-03-02T10:00:00Z","category":"SignInLogs","properties":{}}`, true},
-		{"graph signIn", `{"id":"1","createdDateTime":"2026-03-02T10:00:00Z","userPrincipalName":"a@b.c","status":{"errorCode":0}}`, true},
-		{"graph directoryAudit", `{"id":"1","activityDateTime":"2026-03-02T10:00:00Z","activityDisplayName":"Add user","initiatedBy":{}}`, true},
-		{"graph riskDetection", `{"id":"1","riskEventType":"unlikelyTravel","detectedDateTime":"2026-03-02T10:00:00Z"}`, true},
-		{"graph riskyUser", `{"id":"1","riskLastUpdatedDateTime":"2026-03-02T10:00:00Z","riskState":"atRisk","userPrincipalName":"a@b.c"}`, true},
-	}
-	var p fastjson.Parser
-	d := New()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v, err := p.Parse(tt.rec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := d.Detect(v); got != tt.want {
-				t.Errorf("Detect = %v, want %v", got, tt.want)
-			}
-		})
-	}
+	sourcetest.Detect(t, New(), []sourcetest.DetectCase{
+		{Name: "activity log administrative", Record: `{"time":"2026-03-02T10:00:00Z","resourceId":"/subscriptions/0b1c/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa","operationName":"Microsoft.Storage/storageAccounts/write","category":"Administrative","resultType":"Success","properties":{"statusCode":"OK"}}`, Want: false},
+		{Name: "activity log policy", Record: `{"time":"2026-03-02T10:00:00Z","resourceId":"/subscriptions/0b1c/resourceGroups/rg","operationName":"Microsoft.Authorization/policies/audit/action","category":"Policy","properties":{"isComplianceCheck":"True"}}`, Want: false},
+		{Name: "activity log REST", Record: `{"eventDataId":"1","eventTimestamp":"2026-03-02T10:00:00Z","operationName":{"value":"Microsoft.Authorization/roleAssignments/write"},"category":{"value":"Administrative"},"caller":"a@b.c"}`, Want: false},
+		{Name: "fhir audit logs", Record: `{"time":"2026-03-02T10:00:00Z","resourceId":"/subscriptions/0b1c/resourceGroups/rg/providers/Microsoft.HealthcareApis/services/fhir","operationName":"read","category":"AuditLogs","properties":{"callerAgent":"x"}}`, Want: false},
+		{Name: "okta", Record: `{"uuid":"1","published":"2026-03-02T10:00:00Z","eventType":"user.session.start","actor":{}}`, Want: false},
+		{Name: "cloudtrail", Record: `{"eventVersion":"1.08","eventTime":"2026-03-02T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser"}`, Want: false},
+		{Name: "empty", Record: `{}`, Want: false},
+		{Name: "monitor policy under aadiam", Record: `{"time":"2026-03-02T10:00:00Z","resourceId":"/tenants/t/providers/Microsoft.aadiam","operationName":"x","category":"Policy","properties":{}}`, Want: true},
+		{Name: "monitor sign-in", Record: `{"time":"2026-03-02T10:00:00Z","category":"SignInLogs","properties":{}}`, Want: true},
+		{Name: "graph signIn", Record: `{"id":"1","createdDateTime":"2026-03-02T10:00:00Z","userPrincipalName":"a@b.c","status":{"errorCode":0}}`, Want: true},
+		{Name: "graph directoryAudit", Record: `{"id":"1","activityDateTime":"2026-03-02T10:00:00Z","activityDisplayName":"Add user","initiatedBy":{}}`, Want: true},
+		{Name: "graph riskDetection", Record: `{"id":"1","riskEventType":"unlikelyTravel","detectedDateTime":"2026-03-02T10:00:00Z"}`, Want: true},
+		{Name: "graph riskyUser", Record: `{"id":"1","riskLastUpdatedDateTime":"2026-03-02T10:00:00Z","riskState":"atRisk","userPrincipalName":"a@b.c"}`, Want: true},
+	})
 }
 
-// TestCorpus decodes the shared validation corpus: every record must decode
-// or fail with an error naming a field, and every record with a timestamp
-// must decode.
+// TestCorpus decodes the shared validation corpus (see sourcetest.Corpus):
+// every record with a timestamp decodes, and Detect claims every record,
+// those that fail included, so that their quarantine names Entra.
 func TestCorpus(t *testing.T) {
-	lines := sourcetest.Lines(t, sourcetest.CorpusFile(t, "itdr/events/entra_audit.ndjson"))
-	d, other := New(), azureactivity.New()
-	var p fastjson.Parser
-	decoded := 0
-	failed := map[string]int{}
-	for i, line := range lines {
-		v, err := p.ParseBytes(line)
-		if err != nil {
-			t.Errorf("line %d: not JSON: %v", i+1, err)
-			continue
-		}
-		if !d.Detect(v) {
-			t.Errorf("line %d: Detect = false", i+1)
-		}
-		if other.Detect(v) {
-			t.Errorf("line %d: the Azure Activity decoder claims an Entra record", i+1)
-		}
-		evs, err := d.Decode(nil, v)
-		if err != nil {
-			var fe *field.Error
-			if !errors.As(err, &fe) && !errors.Is(err, field.ErrMissing) {
-				t.Errorf("line %d: error names no field: %v", i+1, err)
-			}
-			if hasTimestamp(v) {
-				t.Errorf("line %d: a record with a timestamp failed: %v", i+1, err)
-			}
-			failed[err.Error()]++
-			continue
-		}
-		for _, e := range evs {
-			if e.Time.IsZero() || !e.Category.Valid() || e.VendorType == "" || e.Source != event.SourceEntra {
-				t.Errorf("line %d: malformed event %+v", i+1, e)
-			}
-		}
-		decoded++
-	}
-	t.Logf("%d records: %d decoded, %d failed", len(lines), decoded, len(lines)-decoded)
-	reasons := make([]string, 0, len(failed))
-	for r := range failed {
-		reasons = append(reasons, r)
-	}
-	sort.Strings(reasons)
-	for _, r := range reasons {
-		t.Logf("  %d× %s", failed[r], r)
+	c := sourcetest.Corpus(t, "itdr/events/entra_audit.ndjson", New(), hasTimestamp,
+		azureactivity.New(), cloudtrail.New(), gworkspace.New(), ocsf.New(), okta.New())
+	if c.Undetected > 0 {
+		t.Errorf("Detect = false for %d records", c.Undetected)
 	}
 }
 
@@ -194,42 +134,5 @@ func hasTimestamp(v *fastjson.Value) bool {
 }
 
 func BenchmarkDecode(b *testing.B) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var recs [][]byte
-	var size int64
-	for _, f := range files {
-		if strings.HasPrefix(filepath.Base(f), "bad_") {
-			continue
-		}
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, raw); err != nil {
-			b.Fatal(err)
-		}
-		recs = append(recs, buf.Bytes())
-		size += int64(buf.Len())
-	}
-	d := New()
-	var p fastjson.Parser
-	var dst []event.Event
-	b.SetBytes(size)
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, r := range recs {
-			v, err := p.ParseBytes(r)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if dst, err = d.Decode(dst[:0], v); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	b.ReportMetric(float64(b.N)*float64(len(recs))/b.Elapsed().Seconds(), "events/s")
+	sourcetest.Benchmark(b, func() sourcetest.Decoder { return New() }, sourcetest.Cases(b))
 }

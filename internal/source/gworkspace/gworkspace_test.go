@@ -1,16 +1,12 @@
 package gworkspace
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/valyala/fastjson"
 
-	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/source/azureactivity"
 	"github.com/vigil-zt/vigil/internal/source/cloudtrail"
 	"github.com/vigil-zt/vigil/internal/source/entra"
 	"github.com/vigil-zt/vigil/internal/source/field"
@@ -127,80 +123,16 @@ func TestMultipleEvents(t *testing.T) {
 	}
 }
 
-// others are the decoders that must not claim a Workspace record.
-func others() []sourcetest.Decoder {
-	return []sourcetest.Decoder{okta.New(), cloudtrail.New(), ocsf.New(), entra.New()}
-}
-
-// foreign are corpus files of other formats, which Detect must not claim.
-var foreign = []string{"okta.ndjson", "cloudtrail.ndjson", "entra_audit.ndjson", "azure_activity.ndjson"}
-
 // TestCorpus decodes the shared validation corpus (panther-analysis rule
-// tests, hand-made and partly redacted): every record decodes or fails
-// naming a field, every record with a readable timestamp decodes, no other
-// decoder's Detect claims one, and Detect claims no record of another
-// format.
+// tests, hand-made and partly redacted; see sourcetest.Corpus): every
+// record with a readable timestamp decodes, and Detect claims every
+// record, those that fail included.
 func TestCorpus(t *testing.T) {
-	path := sourcetest.CorpusFile(t, "itdr/events/gworkspace.ndjson")
-	d := New()
-	var p fastjson.Parser
-	var records, decoded, events int
-	reasons := map[string]int{}
-	for i, line := range sourcetest.Lines(t, path) {
-		records++
-		v, err := p.ParseBytes(line)
-		if err != nil {
-			t.Errorf("line %d: not JSON: %v", i+1, err)
-			continue
-		}
-		for _, o := range others() {
-			if o.Detect(v) {
-				t.Errorf("line %d: %s Detect claims a Workspace record", i+1, o.Source())
-			}
-		}
-		detected := d.Detect(v)
-		evs, err := d.Decode(nil, v)
-		if err != nil {
-			if !namesField(err) {
-				t.Errorf("line %d: error does not name a field: %v", i+1, err)
-			}
-			if hasTime(v) {
-				t.Errorf("line %d: record with a timestamp failed: %v", i+1, err)
-			}
-			reasons[err.Error()]++
-			continue
-		}
-		decoded++
-		events += len(evs)
-		if !detected {
-			t.Errorf("line %d: decodes but Detect = false", i+1)
-		}
-		for _, e := range evs {
-			if e.Time.IsZero() || e.VendorType == "" || !e.Category.Valid() {
-				t.Errorf("line %d: malformed event %+v", i+1, e)
-			}
-		}
+	c := sourcetest.Corpus(t, "itdr/events/gworkspace.ndjson", New(), hasTime,
+		okta.New(), cloudtrail.New(), ocsf.New(), entra.New(), azureactivity.New())
+	if c.Undetected > 0 {
+		t.Errorf("Detect = false for %d records", c.Undetected)
 	}
-	t.Logf("%d records: decoded %d (%d events); %d failed:", records, decoded, events, records-decoded)
-	for _, r := range sortedKeys(reasons) {
-		t.Logf("  %3d × %s", reasons[r], r)
-	}
-	for _, f := range foreign {
-		claimed := 0
-		for _, line := range sourcetest.Lines(t, filepath.Join(filepath.Dir(path), f)) {
-			if v, err := p.ParseBytes(line); err == nil && d.Detect(v) {
-				claimed++
-			}
-		}
-		if claimed > 0 {
-			t.Errorf("Detect claims %d records of %s", claimed, f)
-		}
-	}
-}
-
-func namesField(err error) bool {
-	var fe *field.Error
-	return errors.As(err, &fe) || errors.Is(err, field.ErrMissing)
 }
 
 // hasTime reports whether the record holds a timestamp Decode should
@@ -213,60 +145,12 @@ func hasTime(v *fastjson.Value) bool {
 	return err == nil
 }
 
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
-	return keys
-}
-
 func BenchmarkDecode(b *testing.B) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	var recs [][]byte
-	size := 0
-	for _, f := range files {
-		if strings.HasPrefix(filepath.Base(f), "bad_") {
-			continue
-		}
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		recs = append(recs, raw)
-		size += len(raw)
-	}
-	benchmarkRecords(b, recs, size)
+	sourcetest.Benchmark(b, func() sourcetest.Decoder { return New() }, sourcetest.Cases(b))
 }
 
 // BenchmarkCorpus decodes the validation corpus (skipped when absent).
 func BenchmarkCorpus(b *testing.B) {
-	recs := sourcetest.Lines(b, sourcetest.CorpusFile(b, "itdr/events/gworkspace.ndjson"))
-	size := 0
-	for _, r := range recs {
-		size += len(r)
-	}
-	benchmarkRecords(b, recs, size)
-}
-
-// benchmarkRecords measures parsing and decoding, as source.Set does.
-func benchmarkRecords(b *testing.B, recs [][]byte, size int) {
-	d := New()
-	var p fastjson.Parser
-	var dst []event.Event
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	events := 0
-	for b.Loop() {
-		for _, r := range recs {
-			v, err := p.ParseBytes(r)
-			if err != nil {
-				b.Fatal(err)
-			}
-			dst, _ = d.Decode(dst[:0], v)
-			events += len(dst)
-		}
-	}
-	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	sourcetest.Benchmark(b, func() sourcetest.Decoder { return New() },
+		sourcetest.Lines(b, sourcetest.CorpusFile(b, "itdr/events/gworkspace.ndjson")))
 }

@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/valyala/fastjson"
 
-	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/source/azureactivity"
 	"github.com/vigil-zt/vigil/internal/source/cloudtrail"
 	"github.com/vigil-zt/vigil/internal/source/entra"
 	"github.com/vigil-zt/vigil/internal/source/field"
@@ -83,34 +82,15 @@ func TestClassify(t *testing.T) {
 // the shared validation corpus: OCSF is detected by its class_uid, and a
 // wrong claim would send vendor records down the generic path.
 func TestCorpus(t *testing.T) {
-	dir := filepath.Dir(sourcetest.CorpusFile(t, "itdr/events/okta.ndjson"))
-	files, err := filepath.Glob(filepath.Join(dir, "*.ndjson"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus files: %v", err)
-	}
-	d := New()
-	var p fastjson.Parser
-	n := 0
-	for _, f := range files {
-		for i, line := range sourcetest.Lines(t, f) {
-			v, err := p.ParseBytes(line)
-			if err != nil {
-				continue
-			}
-			n++
-			if d.Detect(v) {
-				t.Errorf("%s line %d: Detect claims a vendor record", filepath.Base(f), i+1)
-			}
-		}
-	}
-	t.Logf("Detect claimed none of %d vendor records in %d files", n, len(files))
+	n := sourcetest.Unclaimed(t, New(), "itdr/events")
+	t.Logf("Detect claimed none of %d vendor records", n)
 }
 
 // TestNotClaimedByOthers checks that no vendor decoder claims the OCSF
 // fixtures.
 func TestNotClaimedByOthers(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	others := []sourcetest.Decoder{okta.New(), cloudtrail.New(), gworkspace.New(), entra.New()}
+	others := []sourcetest.Decoder{okta.New(), cloudtrail.New(), gworkspace.New(), entra.New(), azureactivity.New()}
 	var p fastjson.Parser
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
@@ -149,35 +129,5 @@ func TestErrorsNameFields(t *testing.T) {
 }
 
 func BenchmarkDecode(b *testing.B) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	var recs [][]byte
-	size := 0
-	for _, f := range files {
-		if strings.HasPrefix(filepath.Base(f), "bad_") {
-			continue
-		}
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		recs = append(recs, raw)
-		size += len(raw)
-	}
-	d := New()
-	var p fastjson.Parser
-	var dst []event.Event
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	events := 0
-	for b.Loop() {
-		for _, r := range recs {
-			v, err := p.ParseBytes(r)
-			if err != nil {
-				b.Fatal(err)
-			}
-			dst, _ = d.Decode(dst[:0], v)
-			events += len(dst)
-		}
-	}
-	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	sourcetest.Benchmark(b, func() sourcetest.Decoder { return New() }, sourcetest.Cases(b))
 }

@@ -3,6 +3,14 @@ package okta
 import (
 	"testing"
 
+	"github.com/valyala/fastjson"
+
+	"github.com/vigil-zt/vigil/internal/source/azureactivity"
+	"github.com/vigil-zt/vigil/internal/source/cloudtrail"
+	"github.com/vigil-zt/vigil/internal/source/entra"
+	"github.com/vigil-zt/vigil/internal/source/field"
+	"github.com/vigil-zt/vigil/internal/source/gworkspace"
+	"github.com/vigil-zt/vigil/internal/source/ocsf"
 	"github.com/vigil-zt/vigil/internal/source/sourcetest"
 )
 
@@ -14,6 +22,26 @@ func FuzzDecode(f *testing.F) {
 	sourcetest.Seeds(f)
 	d := New()
 	f.Fuzz(func(t *testing.T, data []byte) { sourcetest.Fuzz(t, d, data) })
+}
+
+// TestCorpus decodes the shared validation corpus (panther-analysis rule
+// tests, hand-made and partly redacted; see sourcetest.Corpus): every
+// record with a readable timestamp decodes. Fragments without an
+// eventType are not Okta's to claim.
+func TestCorpus(t *testing.T) {
+	sourcetest.Corpus(t, "itdr/events/okta.ndjson", New(), hasTime,
+		cloudtrail.New(), gworkspace.New(), ocsf.New(), entra.New(), azureactivity.New())
+}
+
+// hasTime reports whether the record holds a timestamp Decode should
+// read: published or Panther's p_event_time, parseable.
+func hasTime(v *fastjson.Value) bool {
+	for _, k := range []string{"published", "p_event_time"} {
+		if _, err := field.Time(v, k); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func TestClassify(t *testing.T) {
