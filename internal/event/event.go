@@ -74,8 +74,8 @@ type Event struct {
 
 // Principal is who acted.
 type Principal struct {
-	// ID is the canonical identity: the lower-cased login, e-mail or UPN for
-	// people; the IAM user, role session or service principal name for
+	// ID is the canonical identity, always lower-case: the login, e-mail
+	// or UPN for people; the IAM user, role or service principal name for
 	// machines. The same person gets the same ID across sources where the
 	// logs allow it.
 	ID   string `json:"id,omitempty"`

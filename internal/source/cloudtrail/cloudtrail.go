@@ -516,7 +516,9 @@ func (d *Decoder) listedResource(e *event.Event, v *fastjson.Value) {
 
 // join returns prefix+b, interned.
 func (d *Decoder) join(prefix string, b []byte) string {
-	d.buf = append(append(d.buf[:0], prefix...), b...)
+	// IAM names are unique without regard to case, and canonical ids are
+	// lower-case.
+	d.buf = field.AppendLower(append(d.buf[:0], prefix...), b)
 	return d.s.Get(d.buf)
 }
 

@@ -161,7 +161,7 @@ func (d *Decoder) actor(e *event.Event, a *fastjson.Value) {
 	case len(email) > 0:
 		p.ID = d.s.Lower(email)
 	case len(key) > 0:
-		p.ID = d.s.Get(key)
+		p.ID = d.s.Lower(key)
 	default:
 		p.ID = p.VendorID
 	}

@@ -126,7 +126,7 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 	}
 	if e.Actor.ID == "" {
 		if app := field.Bytes(actor, "app_name"); len(app) > 0 {
-			e.Actor = event.Principal{ID: d.s.Get(app), Name: d.s.Get(app), Kind: event.KindService}
+			e.Actor = event.Principal{ID: d.s.Lower(app), Name: d.s.Get(app), Kind: event.KindService}
 		}
 	}
 
@@ -181,9 +181,9 @@ func (d *Decoder) vendorType(e *event.Event, v *fastjson.Value, classUID, actID 
 	return nil
 }
 
-// principal reads an OCSF user object. The ID is the e-mail-like login
-// lower-cased (as the other sources give people), else the name as
-// written, else the uid.
+// principal reads an OCSF user object. The ID is the e-mail-like name,
+// else the e-mail address, else the name, else the uid, lower-cased like
+// every canonical id.
 func (d *Decoder) principal(u *fastjson.Value, tenant string) event.Principal {
 	if !field.IsObject(u) {
 		return event.Principal{}
@@ -198,9 +198,9 @@ func (d *Decoder) principal(u *fastjson.Value, tenant string) event.Principal {
 	case len(email) > 0:
 		p.ID = d.s.Lower(email)
 	case len(name) > 0:
-		p.ID = d.s.Get(name)
+		p.ID = d.s.Lower(name)
 	default:
-		p.ID = d.s.Get(uid)
+		p.ID = d.s.Lower(uid)
 	}
 	p.Name = d.s.Get(field.First(field.Bytes(u, "full_name"), name))
 	p.Type = d.s.Get(field.Bytes(u, "type"))

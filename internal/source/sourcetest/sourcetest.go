@@ -75,6 +75,11 @@ func Golden(t *testing.T, newDec func() Decoder) {
 			case err != nil:
 				t.Fatalf("Decode: %v", err)
 			default:
+				for _, e := range evs {
+					if e.Actor.ID != strings.ToLower(e.Actor.ID) {
+						t.Errorf("actor id %q is not lower-case: canonical ids are", e.Actor.ID)
+					}
+				}
 				got, err = json.MarshalIndent(evs, "", "  ")
 				if err != nil {
 					t.Fatal(err)
@@ -142,6 +147,9 @@ func Fuzz(t *testing.T, d Decoder, data []byte) {
 		}
 		if e.VendorType == "" {
 			t.Fatal("event without vendor type")
+		}
+		if e.Actor.ID != strings.ToLower(e.Actor.ID) {
+			t.Fatalf("actor id %q is not lower-case", e.Actor.ID)
 		}
 		if _, err := json.Marshal(e); err != nil {
 			t.Fatalf("event does not marshal: %v", err)
