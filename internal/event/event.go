@@ -67,6 +67,7 @@ type Event struct {
 	Auth     Auth      `json:"auth,omitzero"`
 	Outcome  Outcome   `json:"outcome,omitzero"`
 	Resource Resource  `json:"resource,omitzero"`
+	Risk     Risk      `json:"risk,omitzero"`
 
 	// Raw is the original record, byte for byte, kept as evidence.
 	Raw []byte `json:"-"`
@@ -239,6 +240,28 @@ const (
 	ResultSuccess Result = "success"
 	ResultFailure Result = "failure"
 )
+
+// Risk is the vendor's own risk verdict on the event or the identity, when
+// it gives one (Entra ID Protection, Okta's risk and behavior evaluation).
+// Vigil's detections weigh it as one signal among others.
+type Risk struct {
+	// Level is the vendor's level, lower-cased: "low", "medium", "high".
+	Level string `json:"level,omitempty"`
+	// State is the vendor's state of the risk: "atRisk",
+	// "confirmedCompromised", "remediated", "dismissed".
+	State  string `json:"state,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// Signals are the vendor's named detections or the behaviors it saw as
+	// new: Entra riskEventTypes ("unfamiliarFeatures",
+	// "anonymizedIPAddress"), Okta behaviors evaluated POSITIVE ("New
+	// Device", "New Geo-Location") and "Threat Suspected".
+	Signals []string `json:"signals,omitempty"`
+}
+
+// IsZero reports whether the vendor gave no risk verdict.
+func (r Risk) IsZero() bool {
+	return r.Level == "" && r.State == "" && r.Detail == "" && len(r.Signals) == 0
+}
 
 // Resource is what was touched: an application, bucket, object, secret,
 // table or API service.

@@ -67,7 +67,6 @@
 package entra
 
 import (
-	"slices"
 	"strconv"
 	"time"
 
@@ -399,10 +398,31 @@ func (d *Decoder) geo(loc *fastjson.Value) event.Geo {
 }
 
 // stringsContain reports whether the string array at key holds s.
-func stringsContain(v *fastjson.Value, key, s string) bool {
-	return slices.ContainsFunc(field.Array(v, key), func(x *fastjson.Value) bool {
-		return string(x.GetStringBytes()) == s
-	})
+// riskSignals returns Identity Protection's detections on a sign-in
+// (riskEventTypes_v2, else the older riskEventTypes), placeholders left out.
+func (d *Decoder) riskSignals(p *fastjson.Value) []string {
+	for _, key := range []string{"riskEventTypes_v2", "riskEventTypes"} {
+		var out []string
+		for _, x := range field.Array(p, key) {
+			if s := enumValue(d.s.Get(x.GetStringBytes())); s != "" {
+				out = append(out, s)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return nil
+}
+
+// riskLevel returns a risk level lower-cased, placeholders dropped.
+func (d *Decoder) riskLevel(b []byte) string {
+	switch l := d.s.Lower(b); l {
+	case "none", "hidden", "unknownfuturevalue", "unknown":
+		return ""
+	default:
+		return l
+	}
 }
 
 // enumValue drops Graph's placeholder enum values.

@@ -37,8 +37,12 @@ func (d *Decoder) riskDetection(dst []event.Event, r record) ([]event.Event, err
 	if field.EqualFold(field.Bytes(p, "activity"), "signin") {
 		e.Category = event.CategoryAuthentication
 	}
-	e.Severity = enumValue(d.s.Get(field.Bytes(p, "riskLevel")))
-	e.Message = enumValue(d.s.Get(field.Bytes(p, "riskDetail")))
+	e.Risk = event.Risk{
+		Level:   d.riskLevel(field.Bytes(p, "riskLevel")),
+		State:   enumValue(d.s.Get(field.Bytes(p, "riskState"))),
+		Detail:  enumValue(d.s.Get(field.Bytes(p, "riskDetail"))),
+		Signals: []string{e.VendorType},
+	}
 	ids := d.s.Copy(field.Bytes(p, "id"), field.Bytes(p, "requestId"),
 		field.First(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId")))
 	e.VendorID, e.RequestID, e.Session.CorrelationID = ids[0], ids[1], ids[2]
@@ -74,10 +78,11 @@ func (d *Decoder) riskyPrincipal(dst []event.Event, r record) ([]event.Event, er
 		return dst, err
 	}
 	e.Category, e.Activity = event.CategoryOther, event.ActivityOther
-	e.Severity = enumValue(d.s.Get(field.Bytes(p, "riskLevel")))
-	// The state ("atRisk", "confirmedCompromised", "remediated", …) is
-	// what the record says; the model has no risk field to hold it.
-	e.Message = d.s.Get(field.Bytes(p, "riskState"))
+	e.Risk = event.Risk{
+		Level:  d.riskLevel(field.Bytes(p, "riskLevel")),
+		State:  enumValue(d.s.Get(field.Bytes(p, "riskState"))),
+		Detail: enumValue(d.s.Get(field.Bytes(p, "riskDetail"))),
+	}
 	return append(dst, e), nil
 }
 

@@ -1,6 +1,8 @@
 package entra
 
 import (
+	"slices"
+
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-zt/vigil/internal/event"
@@ -71,7 +73,12 @@ func (d *Decoder) signIn(dst []event.Event, r record, st signInType) ([]event.Ev
 	ids := d.s.Copy(field.Bytes(p, "id"), field.Bytes(p, "uniqueTokenIdentifier"),
 		field.First(field.Bytes(p, "correlationId"), field.Bytes(r.v, "correlationId")), field.Bytes(p, "originalRequestId"))
 	e.VendorID, e.RequestID = ids[0], ids[3]
-	e.Severity = enumValue(d.s.Get(field.Bytes(p, "riskLevelDuringSignIn")))
+	e.Risk = event.Risk{
+		Level:   d.riskLevel(field.Bytes(p, "riskLevelDuringSignIn")),
+		State:   enumValue(d.s.Get(field.Bytes(p, "riskState"))),
+		Detail:  enumValue(d.s.Get(field.Bytes(p, "riskDetail"))),
+		Signals: d.riskSignals(p),
+	}
 
 	if typ.service {
 		name := field.First(field.Bytes(p, "servicePrincipalName"), field.Bytes(p, "appDisplayName"))
@@ -133,8 +140,7 @@ func (d *Decoder) signIn(dst []event.Event, r record, st signInType) ([]event.Ev
 	}
 	// Identity Protection's anonymizedIPAddress detection is Entra's own
 	// verdict that the address is a proxy, VPN or Tor exit.
-	e.Network.Proxy = stringsContain(p, "riskEventTypes_v2", "anonymizedIPAddress") ||
-		stringsContain(p, "riskEventTypes", "anonymizedIPAddress")
+	e.Network.Proxy = slices.Contains(e.Risk.Signals, "anonymizedIPAddress")
 
 	e.Device.UserAgent = d.s.Get(field.Bytes(p, "userAgent"))
 	fam := d.ua.Parse(e.Device.UserAgent)

@@ -11,6 +11,7 @@
 package okta
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/valyala/fastjson"
@@ -117,6 +118,7 @@ func (d *Decoder) Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, e
 	if e.RequestID == "unknown" {
 		e.RequestID = ""
 	}
+	e.Risk = d.risk(dbg)
 	if p := field.Bytes(dbg, "privilegeGranted"); len(p) > 0 {
 		e.Resource = event.Resource{Type: "role", Name: d.s.Get(p)}
 	}
@@ -241,4 +243,66 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// risk reads Okta's own evaluation from debugData: risk ("{level=HIGH}" or
+// "{reasons=Anomalous Device, Anomalous Location, level=MEDIUM}"),
+// behaviors (a string "{New Device=POSITIVE, New IP=NEGATIVE}" or an array
+// of "name=VALUE") and threatSuspected. Behaviors evaluated POSITIVE become
+// signals.
+func (d *Decoder) risk(dbg *fastjson.Value) event.Risk {
+	var r event.Risk
+	eachPair(field.Bytes(dbg, "risk"), func(k, v []byte) {
+		switch string(k) {
+		case "level":
+			r.Level = d.s.Lower(v)
+		case "reasons":
+			r.Detail = d.s.Get(v)
+		}
+	})
+	behavior := func(k, v []byte) {
+		if field.EqualFold(v, "positive") {
+			r.Signals = append(r.Signals, d.s.Get(k))
+		}
+	}
+	if arr := field.Array(dbg, "behaviors"); arr != nil {
+		for _, x := range arr {
+			eachPair(x.GetStringBytes(), behavior)
+		}
+	} else {
+		eachPair(field.Bytes(dbg, "behaviors"), behavior)
+	}
+	if t, ok := field.Bool(dbg, "threatSuspected"); ok && t {
+		r.Signals = append(r.Signals, "Threat Suspected")
+	}
+	return r
+}
+
+// eachPair calls fn with each key and value of Okta's "{a=1, b=2}" form,
+// trimmed. A piece without "=" continues the value before it: reasons
+// lists hold commas.
+func eachPair(b []byte, fn func(k, v []byte)) {
+	b = bytes.TrimSpace(b)
+	b = bytes.TrimSuffix(bytes.TrimPrefix(b, []byte("{")), []byte("}"))
+	var k, v []byte
+	have := false
+	for len(b) > 0 {
+		part := b
+		if i := bytes.IndexByte(b, ','); i >= 0 {
+			part, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if key, val, ok := bytes.Cut(part, []byte("=")); ok {
+			if have {
+				fn(bytes.TrimSpace(k), bytes.TrimSpace(v))
+			}
+			k, v, have = key, val, true
+		} else if have {
+			v = v[:len(v)+1+len(part)] // v and part are adjacent in b
+		}
+	}
+	if have {
+		fn(bytes.TrimSpace(k), bytes.TrimSpace(v))
+	}
 }

@@ -1,6 +1,7 @@
 package okta
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/valyala/fastjson"
@@ -73,5 +74,24 @@ func TestClassify(t *testing.T) {
 				t.Errorf("Classify(%q) = %s/%s, want %s/%s", tt.typ, c, a, tt.category, tt.activity)
 			}
 		})
+	}
+}
+
+func TestEachPair(t *testing.T) {
+	tests := map[string][]string{
+		"{level=HIGH}": {"level=HIGH"},
+		"{reasons=Anomalous Device, Anomalous Location, level=MEDIUM}": {"reasons=Anomalous Device, Anomalous Location", "level=MEDIUM"},
+		"{New Device=POSITIVE, New IP=NEGATIVE}":                       {"New Device=POSITIVE", "New IP=NEGATIVE"},
+		"New City=POSITIVE":                                            {"New City=POSITIVE"},
+		"{}":                                                           nil,
+		"{stray, a=1}":                                                 {"a=1"},
+		"":                                                             nil,
+	}
+	for in, want := range tests {
+		var got []string
+		eachPair([]byte(in), func(k, v []byte) { got = append(got, string(k)+"="+string(v)) })
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("eachPair(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
