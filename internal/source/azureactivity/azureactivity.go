@@ -296,7 +296,7 @@ func (d *Decoder) caller(claims *fastjson.Value, caller []byte, evidence *fastjs
 		// An Azure service signs its own records with an e-mail claim
 		// that is not an address ("Microsoft.Advisor").
 		if svc := claim(claims, "email", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"); len(svc) > 0 {
-			p = event.Principal{ID: d.s.Get(svc), Kind: event.KindService}
+			p = event.Principal{ID: d.s.Lower(svc), Kind: event.KindService}
 		} else if len(name) > 0 {
 			p = event.Principal{Name: d.s.Get(name)}
 		}

@@ -128,15 +128,15 @@ func (d *Decoder) kubeUser(name []byte) event.Principal {
 	case len(name) == 0:
 		return event.Principal{}
 	case field.HasPrefixFold(name, "system:serviceaccount:"):
-		return event.Principal{ID: d.s.Get(name), Kind: event.KindService, Type: "ServiceAccount"}
+		return event.Principal{ID: d.s.Lower(name), Kind: event.KindService, Type: "ServiceAccount"}
 	case field.HasPrefixFold(name, "system:node:"):
-		return event.Principal{ID: d.s.Get(name), Kind: event.KindService, Type: "Node"}
+		return event.Principal{ID: d.s.Lower(name), Kind: event.KindService, Type: "Node"}
 	case field.EqualFold(name, "system:anonymous"):
-		return event.Principal{ID: d.s.Get(name), Type: "Anonymous"}
+		return event.Principal{ID: d.s.Lower(name), Type: "Anonymous"}
 	case field.HasPrefixFold(name, "system:"):
-		return event.Principal{ID: d.s.Get(name), Kind: event.KindService, Type: "System"}
+		return event.Principal{ID: d.s.Lower(name), Kind: event.KindService, Type: "System"}
 	case len(withAt(name)) > 0:
 		return event.Principal{ID: d.s.Lower(name), Kind: event.KindHuman, Type: "User"}
 	}
-	return event.Principal{ID: d.s.Get(name), Type: "User"}
+	return event.Principal{ID: d.s.Lower(name), Type: "User"}
 }

@@ -337,7 +337,7 @@ func (d *Decoder) actor(e *event.Event, ui, rec *fastjson.Value) {
 		if len(acct) > 0 {
 			p.ID = d.join("account/", acct)
 		} else {
-			p.ID = d.s.Get(pid)
+			p.ID = d.s.Lower(pid)
 		}
 	default: // Unknown (Identity Center sign-in, some console events) and untyped
 		n := field.First(user, pid, arn)

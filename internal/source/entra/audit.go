@@ -66,7 +66,7 @@ func (d *Decoder) audit(dst []event.Event, r record) ([]event.Event, error) {
 	} else if a := field.Get(ib, "app"); field.IsObject(a) {
 		name := field.First(field.Bytes(a, "servicePrincipalName"), field.Bytes(a, "displayName"))
 		e.Actor = event.Principal{
-			ID:       d.s.Get(field.First(name, field.Bytes(a, "appId"))),
+			ID:       d.s.Lower(field.First(name, field.Bytes(a, "appId"))),
 			Name:     d.s.Get(field.Bytes(a, "displayName")),
 			Kind:     event.KindService,
 			Type:     "ServicePrincipal",

@@ -92,7 +92,7 @@ func (d *Decoder) riskActor(p *fastjson.Value) event.Principal {
 		field.Has(p, "appId")) {
 		name := field.First(field.Bytes(p, "servicePrincipalDisplayName"), field.Bytes(p, "displayName"))
 		return event.Principal{
-			ID:       d.s.Get(field.First(name, field.Bytes(p, "appId"))),
+			ID:       d.s.Lower(field.First(name, field.Bytes(p, "appId"))),
 			Name:     d.s.Get(name),
 			Kind:     event.KindService,
 			Type:     "ServicePrincipal",

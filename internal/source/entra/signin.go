@@ -83,7 +83,7 @@ func (d *Decoder) signIn(dst []event.Event, r record, st signInType) ([]event.Ev
 	if typ.service {
 		name := field.First(field.Bytes(p, "servicePrincipalName"), field.Bytes(p, "appDisplayName"))
 		e.Actor = event.Principal{
-			ID:       d.s.Get(field.First(name, field.Bytes(p, "appId"), field.Bytes(p, "servicePrincipalId"))),
+			ID:       d.s.Lower(field.First(name, field.Bytes(p, "appId"), field.Bytes(p, "servicePrincipalId"))),
 			Name:     d.s.Get(name),
 			Kind:     event.KindService,
 			Type:     "ServicePrincipal",
