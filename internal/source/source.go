@@ -33,6 +33,15 @@ type Decoder interface {
 	Decode(dst []event.Event, v *fastjson.Value) ([]event.Event, error)
 }
 
+var (
+	_ Decoder = (*azureactivity.Decoder)(nil)
+	_ Decoder = (*cloudtrail.Decoder)(nil)
+	_ Decoder = (*entra.Decoder)(nil)
+	_ Decoder = (*gworkspace.Decoder)(nil)
+	_ Decoder = (*ocsf.Decoder)(nil)
+	_ Decoder = (*okta.Decoder)(nil)
+)
+
 // decoders returns a fresh decoder of every format, in detection order:
 // the most specific signatures first.
 func decoders() []Decoder {
