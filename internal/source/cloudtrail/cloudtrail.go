@@ -311,7 +311,7 @@ func (d *Decoder) actor(e *event.Event, ui, rec *fastjson.Value) {
 		case len(role) > 0:
 			p.ID, p.Name, p.Kind = d.join("role/", role), d.s.Get(field.First(sess, role)), event.KindService
 		default:
-			p.ID, p.Kind = d.s.Get(field.First(pid, arn)), event.KindService
+			p.ID, p.Kind = d.s.Lower(field.First(pid, arn)), event.KindService
 		}
 	case "FederatedUser":
 		n := afterPrefix(arn, ":federated-user/")
@@ -324,15 +324,17 @@ func (d *Decoder) actor(e *event.Event, ui, rec *fastjson.Value) {
 		p.ID, p.Name, p.Kind = d.s.Lower(n), d.s.Get(n), event.KindHuman
 	case "AWSService":
 		n := field.First(field.Bytes(ui, "invokedBy"), pid)
-		p.ID, p.Name, p.Kind = d.s.Get(n), d.s.Get(n), event.KindService
+		p.ID, p.Name, p.Kind = d.s.Lower(n), d.s.Get(n), event.KindService
 	case "IdentityCenterUser", "SAMLUser":
 		n := field.First(user, field.Bytes(rec, "additionalEventData", "UserName"),
 			field.Bytes(ui, "onBehalfOf", "userId"), pid)
 		p.ID, p.Name, p.Kind = d.s.Lower(n), d.s.Get(n), event.KindHuman
 	case "WebIdentityUser":
-		// The user name is the provider's subject, which is case-sensitive.
+		// The provider's subject is case-sensitive in principle; canonical
+		// ids are lower-case anyway (Name keeps the original), and subjects
+		// differing only in case do not occur in practice.
 		n := field.First(user, pid)
-		p.ID, p.Name, p.Kind = d.s.Get(n), d.s.Get(n), event.KindHuman
+		p.ID, p.Name, p.Kind = d.s.Lower(n), d.s.Get(n), event.KindHuman
 	case "AWSAccount":
 		if len(acct) > 0 {
 			p.ID = d.join("account/", acct)
