@@ -163,7 +163,7 @@ func (d *Decoder) actor(e *event.Event, a *fastjson.Value) {
 	case len(key) > 0:
 		p.ID = d.s.Lower(key)
 	default:
-		p.ID = p.VendorID
+		p.ID = d.s.Lower(field.Bytes(a, "profileId"))
 	}
 	switch {
 	case p.Type == "KEY" || bytes.HasSuffix(email, []byte("gserviceaccount.com")):
