@@ -49,25 +49,40 @@ type Digest [32]byte
 
 // RecordDigest returns the Digest of a JSON record.
 func RecordDigest(raw []byte) Digest {
-	var buf [4096]byte
-	return sha256.Sum256(compact(buf[:0], raw))
+	h := sha256.New()
+	eachRun(raw, func(run []byte) { h.Write(run) })
+	var d Digest
+	h.Sum(d[:0])
+	return d
 }
 
 // compact removes whitespace outside JSON strings. It does not validate.
-// Strings are copied whole (found with IndexByte), since most of a record's
-// bytes are inside them.
 func compact(dst, src []byte) []byte {
-	i := 0
+	eachRun(src, func(run []byte) { dst = append(dst, run...) })
+	return dst
+}
+
+// eachRun calls fn with the runs of src between insignificant whitespace
+// (whitespace outside JSON strings), in order, without copying: a compact
+// record is one run. Strings are skipped with IndexByte, since most of a
+// record's bytes are inside them. It does not validate.
+func eachRun(src []byte, fn func([]byte)) {
+	start, i := 0, 0
 	for i < len(src) {
 		switch src[i] {
 		case ' ', '\t', '\n', '\r':
+			if start < i {
+				fn(src[start:i])
+			}
 			i++
+			start = i
 		case '"':
 			j := i + 1
 			for {
 				k := bytes.IndexByte(src[j:], '"')
-				if k < 0 { // unterminated: keep the rest as is
-					return append(dst, src[i:]...)
+				if k < 0 { // unterminated: the rest is one run
+					fn(src[start:])
+					return
 				}
 				j += k
 				bs := 0
@@ -79,17 +94,14 @@ func compact(dst, src []byte) []byte {
 				}
 				j++
 			}
-			dst = append(dst, src[i:j+1]...)
 			i = j + 1
 		default:
-			start := i
-			for i < len(src) && src[i] != '"' && src[i] != ' ' && src[i] != '\t' && src[i] != '\n' && src[i] != '\r' {
-				i++
-			}
-			dst = append(dst, src[start:i]...)
+			i++
 		}
 	}
-	return dst
+	if start < len(src) {
+		fn(src[start:])
+	}
 }
 
 // Batch is what ingestion writes in one transaction.
