@@ -39,8 +39,9 @@
 // outcome ← status.errorCode (0 is success) and failureReason (Monitor:
 // resultType, resultDescription); message ← status.additionalDetails;
 // resource ← appId and appDisplayName (type "app") and resourceDisplayName
-// (service); severity ← riskLevelDuringSignIn; request id ←
-// originalRequestId.
+// (service); risk ← riskLevelDuringSignIn, riskState, riskDetail and
+// riskEventTypes_v2 (else riskEventTypes); proxy ← the
+// anonymizedIPAddress detection; request id ← originalRequestId.
 //
 // Audits (Log "audit"): time ← activityDateTime (Monitor: then time,
 // p_event_time); vendor id ← id; type ← activityDisplayName (else
@@ -58,12 +59,13 @@
 //
 // Risk (Log "risk"): type ← riskEventType ("riskyUser" and
 // "riskyServicePrincipal" for risk-state records); time ← activityDateTime,
-// detectedDateTime or riskLastUpdatedDateTime; severity ← riskLevel;
-// message ← riskDetail (risk-state records: riskState); request id ←
+// detectedDateTime or riskLastUpdatedDateTime; risk ← riskLevel,
+// riskState, riskDetail, and the riskEventType as its signal; request id ←
 // requestId (the flagged sign-in's id); session ← correlationId and, for
 // service principals, the first of keyIds; network ← ipAddress, location,
 // proxy for anonymizedIPAddress. Detections made on a sign-in are
-// authentication/other, the rest other/other: the model has no risk class.
+// authentication/other, the rest other/other: OCSF has no identity-risk
+// class among those the model aligns with.
 package entra
 
 import (
