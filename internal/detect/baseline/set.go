@@ -1,0 +1,109 @@
+package baseline
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Entry is one remembered value: the hash of its label, the label itself
+// (for evidence, and to rehash on restore), how often and when last it was
+// seen.
+type Entry struct {
+	Key   uint64
+	Label string
+	Count uint32
+	Last  uint32 // Unix seconds
+}
+
+// Set remembers up to a few values with counts. When full, the least used
+// value (fewest sightings, then oldest) makes room: habits stay, one-offs
+// go.
+type Set struct {
+	E []Entry
+}
+
+// Has reports whether the value with this key is remembered.
+func (s *Set) Has(key uint64) bool {
+	_, ok := s.Get(key)
+	return ok
+}
+
+// Get returns the entry for key.
+func (s *Set) Get(key uint64) (Entry, bool) {
+	for _, e := range s.E {
+		if e.Key == key {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// Touch records a sighting of label at t, remembering at most capacity
+// values.
+func (s *Set) Touch(label string, t int64, capacity int) {
+	key := Key(label)
+	for i := range s.E {
+		if s.E[i].Key == key {
+			s.E[i].Count++
+			if uint32(t) > s.E[i].Last {
+				s.E[i].Last = uint32(t)
+			}
+			return
+		}
+	}
+	e := Entry{Key: key, Label: label, Count: 1, Last: uint32(t)}
+	if len(s.E) < capacity {
+		if s.E == nil {
+			s.E = make([]Entry, 0, 2)
+		}
+		s.E = append(s.E, e)
+		return
+	}
+	worst := 0
+	for i := range s.E {
+		if s.E[i].Count < s.E[worst].Count || s.E[i].Count == s.E[worst].Count && s.E[i].Last < s.E[worst].Last {
+			worst = i
+		}
+	}
+	s.E[worst] = e
+}
+
+// Rehash recomputes keys from labels: the hash seed is per process, so a
+// restored set must be rehashed before use.
+func (s *Set) Rehash() {
+	for i := range s.E {
+		s.E[i].Key = Key(s.E[i].Label)
+	}
+}
+
+// Len returns the number of remembered values.
+func (s *Set) Len() int { return len(s.E) }
+
+// Describe lists the remembered values, most used first, for evidence:
+// "Chrome/macOS (41×, last 2026-03-01)".
+func (s *Set) Describe(max int) string {
+	if len(s.E) == 0 {
+		return "none"
+	}
+	es := append([]Entry(nil), s.E...)
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].Count != es[j].Count {
+			return es[i].Count > es[j].Count
+		}
+		return es[i].Label < es[j].Label
+	})
+	var b strings.Builder
+	for i, e := range es {
+		if i == max {
+			fmt.Fprintf(&b, ", … %d more", len(es)-max)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s (%d×, last %s)", e.Label, e.Count, time.Unix(int64(e.Last), 0).UTC().Format("2006-01-02"))
+	}
+	return b.String()
+}
