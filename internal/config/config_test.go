@@ -1,0 +1,91 @@
+package config
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestGoodFiles(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.good.yml")
+	if len(files) == 0 {
+		t.Fatal("no good files")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if _, err := Load(f); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	c, err := Load("testdata/full.good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Detect
+	if time.Duration(d.Learning) != 14*24*time.Hour || d.MFAFatigue.Threshold != 4 || time.Duration(d.MFAFatigue.SuccessWithin) != time.Hour ||
+		d.VolumeSpike.Factor != 8 || len(d.CorporateEgress) != 3 || d.CorporateEgress[2].ASN != 64500 ||
+		d.CorporateEgress[1].Prefix != netip.MustParsePrefix("198.51.100.7/32") || len(c.GeoIP) != 2 || c.Rules != "/etc/vigil/sigma" ||
+		time.Duration(c.Risk.HalfLife) != 12*time.Hour {
+		t.Errorf("parsed %+v", c)
+	}
+	e, err := Load("testdata/empty.good.yml")
+	if err != nil || e.Detect.MFAFatigue.Threshold != 5 || time.Duration(e.Risk.IncidentWindow) != 6*time.Hour {
+		t.Errorf("empty file: %+v, %v (want the defaults)", e, err)
+	}
+}
+
+func TestBadFiles(t *testing.T) {
+	want := map[string]string{
+		"unknown_key.bad.yml":   "unknown_key.bad.yml:3: field mfa_fatige not found",
+		"bad_duration.bad.yml":  `bad_duration.bad.yml:3: "ten minutes" is not a duration`,
+		"bad_network.bad.yml":   `bad_network.bad.yml:3: "203.0.113.0/33" is not a prefix`,
+		"invalid_value.bad.yml": "invalid_value.bad.yml: detect.volume_spike.factor must be at least 1",
+		"not_yaml.bad.yml":      "not_yaml.bad.yml:1:",
+	}
+	files, _ := filepath.Glob("testdata/*.bad.yml")
+	if len(files) != len(want) {
+		t.Fatalf("%d bad files, %d expectations", len(files), len(want))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_, err := Load(f)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			w := want[filepath.Base(f)]
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q, want it to contain %q", err, w)
+			}
+		})
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yml")); err == nil || !os.IsNotExist(unwrapAll(err)) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, p := range []string{"testdata/full.good.yml", "testdata/unknown_key.bad.yml"} {
+		b, _ := os.ReadFile(p)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse("fuzz.yml", b)
+		if err == nil && c.Validate() != nil {
+			t.Fatal("Parse accepted what Validate rejects")
+		}
+	})
+}
