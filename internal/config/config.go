@@ -230,7 +230,7 @@ func Default() *Config {
 			VolumeSpike:       VolumeSpike{Factor: 5, MinCount: 50},
 			RiskyScore:        50,
 			Lateness:          Duration(15 * time.Minute),
-			Sessions:          16,
+			Sessions:          8,
 		},
 		Risk: Risk{HalfLife: Duration(24 * time.Hour), IncidentWindow: Duration(6 * time.Hour)},
 	}

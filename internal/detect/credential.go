@@ -51,8 +51,8 @@ func (credentialCreated) observe(x *ctx) {
 	}
 	newOrigin := false
 	if x.learned(st) {
-		dev, _ := baseline.DeviceKey(ev)
-		newDev := dev != "" && !st.Profile.Devices.Has(baseline.Key(dev))
+		dl, _ := baseline.DeviceLabel(ev)
+		newDev := !dl.IsZero() && !st.Profile.Devices.HasLabel(dl)
 		newNet := ev.Network.IP.IsValid() && st.Profile.Network(&ev.Network) <= baseline.NetCountry
 		if newDev && newNet {
 			newOrigin = true

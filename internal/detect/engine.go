@@ -78,7 +78,7 @@ func DefaultConfig() Config {
 		VolumeFactor:        5,
 		VolumeMin:           50,
 		RiskyScore:          50,
-		SessionsPerIdentity: 16,
+		SessionsPerIdentity: 8,
 	}
 }
 
@@ -171,8 +171,6 @@ type identity struct {
 	// SpikeHigh says it fired at high severity.
 	SpikeHour int64
 	SpikeHigh bool
-	// LastHijack is when a session of this identity was last hijacked.
-	LastHijack int64
 }
 
 func (e *Engine) identity(id string, kind event.Kind) *identity {

@@ -3,23 +3,47 @@ package detect
 import (
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/vigil-zt/vigil/internal/detect/baseline"
 	"github.com/vigil-zt/vigil/internal/event"
 )
 
 // session is what an identity's session looked like where it was
-// established.
+// established. It is kept small (strings point at the decoders' interned
+// values) because every identity remembers several.
 type session struct {
 	Key      string
-	Device   string // baseline.DeviceKey
-	Strong   bool   // Device is a real fingerprint, not a client family
-	Agent    string // browser/OS family
+	Device   string // Okta dtHash or device id; "" when the client gave none
+	Browser  string
+	OS       string
 	ASN      uint32
 	Prefix   netip.Prefix
-	Ref      event.EventRef
-	Last     int64 // Unix nanoseconds of the last event in the session
+	IP       netip.Addr
+	At       int64 // Unix nanoseconds of the establishing event
+	Last     int64 // … and of the last event in the session
+	VendorID string
+	Type     string // vendor event type of the establishing event
+	City     string
+	Country  string
 	Hijacked bool
+}
+
+// ref rebuilds the establishing event's reference for evidence.
+func (s *session) ref(src event.Source, actor string) event.EventRef {
+	r := event.EventRef{Time: time.Unix(0, s.At).UTC(), Source: src, VendorID: s.VendorID, VendorType: s.Type,
+		Actor: actor, Session: s.Key, IP: s.IP, ASN: s.ASN, City: s.City, Country: s.Country}
+	e := event.Event{Device: event.Device{Browser: s.Browser, OS: s.OS}}
+	e.Session.DTHash = s.Device
+	r.Device = event.DeviceLabel(&e)
+	return r
+}
+
+func (s *session) agent() string {
+	if s.OS == "" {
+		return s.Browser
+	}
+	return s.Browser + "/" + s.OS
 }
 
 // hijack is session.hijack: an IdP session (Okta externalSessionId, Entra
@@ -45,31 +69,35 @@ func (hijack) observe(x *ctx) {
 	if key == "" {
 		key = ev.Session.TokenID
 	}
-	dev, strong := baseline.DeviceKey(ev)
-	if key == "" || dev == "" && !ev.Network.IP.IsValid() {
+	dev := ev.Session.DTHash
+	if dev == "" {
+		dev = ev.Device.ID
+	}
+	if key == "" || dev == "" && ev.Device.Browser == "" && !ev.Network.IP.IsValid() {
 		return // no session, or no client context to compare
 	}
 	s := st.session(key, x.cfg().SessionsPerIdentity)
-	if s.Ref.Time.IsZero() {
-		*s = session{Key: key, Device: dev, Strong: strong, Agent: baseline.AgentFamily(ev), ASN: ev.Network.ASN,
-			Prefix: baseline.PrefixOf(ev.Network.IP), Ref: event.Ref(ev), Last: ev.Time.UnixNano()}
+	if s.At == 0 {
+		*s = session{Key: key, Device: dev, Browser: ev.Device.Browser, OS: ev.Device.OS, ASN: ev.Network.ASN,
+			Prefix: baseline.PrefixOf(ev.Network.IP), IP: ev.Network.IP, At: ev.Time.UnixNano(), Last: ev.Time.UnixNano(),
+			VendorID: ev.VendorID, Type: ev.VendorType, City: ev.Network.Geo.City, Country: ev.Network.Geo.Country}
 		return
 	}
 	s.Last = max(s.Last, ev.Time.UnixNano())
-	if s.Hijacked || dev == "" {
+	if s.Hijacked || dev == "" && ev.Device.Browser == "" {
 		return
 	}
-	agent := baseline.AgentFamily(ev)
-	agentChanged := agent != "" && s.Agent != "" && agent != s.Agent
+	agentChanged := ev.Device.Browser != "" && s.Browser != "" && (ev.Device.Browser != s.Browser || ev.Device.OS != s.OS)
 	var netChanged bool
 	if ev.Network.ASN != 0 && s.ASN != 0 {
 		netChanged = ev.Network.ASN != s.ASN
 	} else if ev.Network.IP.IsValid() && s.Prefix.IsValid() {
 		netChanged = !s.Prefix.Contains(ev.Network.IP)
 	}
+	strong := dev != "" && s.Device != ""
 	var deviceChanged bool
 	confidence := 0.9
-	if strong && s.Strong {
+	if strong {
 		deviceChanged = dev != s.Device
 	} else {
 		// Without fingerprints on both sides the client family stands in
@@ -81,23 +109,23 @@ func (hijack) observe(x *ctx) {
 		return
 	}
 	s.Hijacked = true
-	st.LastHijack = ev.Time.UnixNano()
 	sev := event.SeverityHigh
 	known := st.Profile.Network(&ev.Network)
-	if strong && s.Strong && (ev.Network.Proxy || known == baseline.NetUnknown) {
+	if strong && (ev.Network.Proxy || known == baseline.NetUnknown) {
 		sev = event.SeverityCritical
 	}
-	cmp := []event.Comparison{{What: "device", Baseline: s.Ref.Device, Observed: event.DeviceLabel(ev)}}
+	est, now := s.ref(ev.Source, st.ID), event.Ref(ev)
+	cmp := []event.Comparison{{What: "device", Baseline: est.Device, Observed: now.Device}}
 	if netChanged {
-		cmp = append(cmp, event.Comparison{What: "network", Baseline: netLabel(s.Ref), Observed: netLabel(event.Ref(ev)) + " (" + known.String() + " for this identity)"})
+		cmp = append(cmp, event.Comparison{What: "network", Baseline: netLabel(est), Observed: netLabel(now) + " (" + known.String() + " for this identity)"})
 	}
 	if agentChanged {
-		cmp = append(cmp, event.Comparison{What: "client family", Baseline: s.Agent, Observed: agent})
+		cmp = append(cmp, event.Comparison{What: "client family", Baseline: s.agent(), Observed: baseline.AgentFamily(ev)})
 	}
 	x.alert(RuleSessionHijack, sev, confidence, st,
 		fmt.Sprintf("%s's session %s, established on %s from %s, was used from %s on %s.",
-			st.ID, short(key), s.Ref.Device, netLabel(s.Ref), event.DeviceLabel(ev), netLabel(event.Ref(ev))),
-		[]event.EventRef{s.Ref, event.Ref(ev)}, cmp...)
+			st.ID, short(key), est.Device, netLabel(est), now.Device, netLabel(now)),
+		[]event.EventRef{est, now}, cmp...)
 }
 
 // session returns the remembered session with key, creating (and evicting

@@ -67,8 +67,8 @@ func (mfaFatigue) observe(x *ctx) {
 	case m.BurstAt != 0 && !m.Escalated && t-m.BurstAt <= int64(cfg.MFASuccessWithin) && isAuthSuccess(ev):
 		sameNet := ev.Network.IP.IsValid() && (ev.Network.IP == m.BurstAddr || m.BurstPrefix.IsValid() && m.BurstPrefix.Contains(ev.Network.IP)) ||
 			ev.Network.ASN != 0 && ev.Network.ASN == m.BurstASN
-		dev, _ := baseline.DeviceKey(ev)
-		newDevice := dev != "" && !st.Profile.Devices.Has(baseline.Key(dev))
+		dl, _ := baseline.DeviceLabel(ev)
+		newDevice := !dl.IsZero() && !st.Profile.Devices.HasLabel(dl)
 		if !sameNet && !newDevice {
 			return // the user signing in from their own device and network
 		}

@@ -80,8 +80,9 @@ func (nhiAnomalousOrigin) observe(x *ctx) {
 	}
 	level := st.Profile.Network(&ev.Network)
 	newNet := ev.Network.IP.IsValid() && level < baseline.NetASN
-	agent := baseline.AgentFamily(ev)
-	newAgent := agent != "" && !st.Profile.Agents.Has(baseline.Key(agent))
+	al := baseline.AgentLabel(ev)
+	newAgent := !al.IsZero() && !st.Profile.Agents.HasLabel(al)
+	agent := al.String()
 	if !newNet && !newAgent {
 		return
 	}

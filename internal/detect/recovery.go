@@ -56,8 +56,8 @@ func (recoveryTakeover) observe(x *ctx) {
 			st.Recovery = nil // a new account has no usual device to compare with
 			return
 		}
-		dev, _ := baseline.DeviceKey(ev)
-		newDevice := dev != "" && !st.Profile.Devices.Has(baseline.Key(dev))
+		dl, _ := baseline.DeviceLabel(ev)
+		newDevice := !dl.IsZero() && !st.Profile.Devices.HasLabel(dl)
 		level := st.Profile.Network(&ev.Network)
 		newNetwork := ev.Network.IP.IsValid() && level <= baseline.NetCountry
 		if !newDevice || !newNetwork {

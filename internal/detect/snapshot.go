@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"time"
 )
 
@@ -62,12 +61,3 @@ func (e *Engine) Restore(r io.Reader) error {
 	return nil
 }
 
-// sortedRules returns rule ids with counts, for stats output.
-func sortedRules(m map[string]int64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

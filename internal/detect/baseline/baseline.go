@@ -81,28 +81,52 @@ var seed = maphash.MakeSeed()
 // Key hashes a set value's label.
 func Key(s string) uint64 { return maphash.String(seed, s) }
 
-// DeviceKey returns the fingerprint of e's device and a label for evidence:
-// the Okta device-token hash or device id when present, else the client
-// family (a weaker fingerprint).
-func DeviceKey(e *event.Event) (key string, strong bool) {
+// Label is a set value made of parts, hashed without joining them: the
+// string is built only when a new value is remembered.
+type Label [4]string
+
+// Key hashes the label as Key hashes its joined string.
+func (l Label) Key() uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for _, p := range l {
+		h.WriteString(p)
+	}
+	return h.Sum64()
+}
+
+// String joins the parts.
+func (l Label) String() string { return l[0] + l[1] + l[2] + l[3] }
+
+// IsZero reports an empty label.
+func (l Label) IsZero() bool { return l == Label{} }
+
+// DeviceLabel returns the fingerprint of e's device: the Okta device-token
+// hash or device id when present (strong), else the client family (weak).
+func DeviceLabel(e *event.Event) (l Label, strong bool) {
 	switch {
 	case e.Session.DTHash != "":
-		return "dt:" + e.Session.DTHash, true
+		return Label{"dt:", e.Session.DTHash}, true
 	case e.Device.ID != "":
-		return "id:" + e.Device.ID, true
-	case e.Device.Browser != "" || e.Device.OS != "":
-		return "ua:" + AgentFamily(e), false
+		return Label{"id:", e.Device.ID}, true
+	case e.Device.OS != "":
+		return Label{"ua:", e.Device.Browser, "/", e.Device.OS}, false
+	case e.Device.Browser != "":
+		return Label{"ua:", e.Device.Browser}, false
 	}
-	return "", false
+	return Label{}, false
+}
+
+// AgentLabel returns e's client family, "browser/os", or a zero label.
+func AgentLabel(e *event.Event) Label {
+	if e.Device.OS == "" {
+		return Label{e.Device.Browser}
+	}
+	return Label{e.Device.Browser, "/", e.Device.OS}
 }
 
 // AgentFamily returns "browser/os" for e's client, or "".
-func AgentFamily(e *event.Event) string {
-	if e.Device.OS == "" {
-		return e.Device.Browser
-	}
-	return e.Device.Browser + "/" + e.Device.OS
-}
+func AgentFamily(e *event.Event) string { return AgentLabel(e).String() }
 
 // PrefixOf returns the network an address belongs to for baselining: /24
 // for public IPv4, /16 for private IPv4 (a VPC or office network), /48 for
@@ -182,11 +206,11 @@ func (p *Profile) Observe(e *event.Event) {
 		p.Last = t
 	}
 	p.Events++
-	if k, _ := DeviceKey(e); k != "" {
-		p.Devices.Touch(k, t, capSmall)
+	if l, _ := DeviceLabel(e); !l.IsZero() {
+		p.Devices.TouchLabel(l, t, capSmall)
 	}
-	if f := AgentFamily(e); f != "" {
-		p.Agents.Touch(f, t, capSmall)
+	if l := AgentLabel(e); !l.IsZero() {
+		p.Agents.TouchLabel(l, t, capSmall)
 	}
 	n := &e.Network
 	if n.IP.IsValid() {

@@ -43,7 +43,19 @@ func (s *Set) Get(key uint64) (Entry, bool) {
 // Touch records a sighting of label at t, remembering at most capacity
 // values.
 func (s *Set) Touch(label string, t int64, capacity int) {
-	key := Key(label)
+	s.touch(Key(label), label, Label{}, t, capacity)
+}
+
+// TouchLabel is Touch for a label in parts; the string is built only if
+// the value is new.
+func (s *Set) TouchLabel(l Label, t int64, capacity int) {
+	s.touch(l.Key(), "", l, t, capacity)
+}
+
+// HasLabel reports whether the label is remembered.
+func (s *Set) HasLabel(l Label) bool { return s.Has(l.Key()) }
+
+func (s *Set) touch(key uint64, label string, parts Label, t int64, capacity int) {
 	for i := range s.E {
 		if s.E[i].Key == key {
 			s.E[i].Count++
@@ -52,6 +64,9 @@ func (s *Set) Touch(label string, t int64, capacity int) {
 			}
 			return
 		}
+	}
+	if label == "" {
+		label = parts.String()
 	}
 	e := Entry{Key: key, Label: label, Count: 1, Last: uint32(t)}
 	if len(s.E) < capacity {
