@@ -60,4 +60,3 @@ func (e *Engine) Restore(r io.Reader) error {
 	e.ids = ids
 	return nil
 }
-
