@@ -1,19 +1,18 @@
 package sigma
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigil-zt/vigil/internal/source/sourcetest"
 )
 
-// corpusDir is the shared SigmaHQ corpus, beside the repository.
+// corpusDir is the shared SigmaHQ corpus (skips the test when absent).
 func corpusDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "..", "shared", "corpus", "sigma")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("corpus not present: %v", err)
-	}
-	return dir
+	return sourcetest.CorpusFile(t, "sigma")
 }
 
 // TestCorpusCompiles loads the SigmaHQ rules and requires at least 95% of
@@ -32,5 +31,36 @@ func TestCorpusCompiles(t *testing.T) {
 	}
 	if pct < 95 {
 		t.Errorf("%.1f%% of the corpus compiles, want at least 95%%", pct)
+	}
+}
+
+// TestCorpusOkta runs the SigmaHQ Okta rules over simulated benign
+// traffic with attacks mixed in: each attack is flagged by the rule meant
+// for it, the benign events by none.
+func TestCorpusOkta(t *testing.T) {
+	set, problems := LoadDir(filepath.Join(corpusDir(t), "identity", "okta"))
+	if len(problems) > 0 {
+		t.Fatalf("problems: %v", problems)
+	}
+	m := set.NewMatcher()
+	evs := oktaStream(t, 20000)
+	got := map[string][]string{}
+	for i := range evs {
+		for _, x := range m.Match(&evs[i]) {
+			got[evs[i].VendorID] = append(got[evs[i].VendorID], x.Rule.Title)
+		}
+	}
+	want := map[string][]string{
+		"a0000000-0000-4000-8000-000000000001": {"Okta Admin Role Assigned to an User or Group"},
+		"a0000000-0000-4000-8000-000000000002": {"Okta API Token Created"},
+		"a0000000-0000-4000-8000-000000000003": {"Okta User Session Start Via An Anonymising Proxy Service"},
+		"a0000000-0000-4000-8000-000000000004": {"Okta New Admin Console Behaviours"},
+		"a0000000-0000-4000-8000-000000000005": {"Potential Okta Password in AlternateID Field"},
+		"a0000000-0000-4000-8000-000000000006": {"Okta MFA Reset or Deactivated"},
+		"a0000000-0000-4000-8000-000000000007": {"Okta User Account Locked Out"},
+		"a0000000-0000-4000-8000-000000000008": {"Okta Security Threat Detected"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("matches (-want +got):\n%s", diff)
 	}
 }
