@@ -116,7 +116,14 @@ func yamlErrorLine(err error) (int, string) {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
-		return n, msg[len(m[0]):]
+		msg = msg[len(m[0]):]
+		// The library dates these parser errors by the enclosing block or
+		// flow collection, counting lines from 0.
+		if strings.HasPrefix(msg, "did not find expected") {
+			n++
+			msg = fmt.Sprintf("%s (in the collection that starts at line %d)", msg, n)
+		}
+		return n, msg
 	}
 	return 0, strings.TrimPrefix(msg, "yaml: ")
 }
