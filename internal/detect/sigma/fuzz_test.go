@@ -3,7 +3,9 @@ package sigma
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // fuzzEvents are events of each log, for fuzzed rules to be evaluated on.
@@ -27,6 +29,11 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("title: x\nlogsource: {product: okta}\ndetection:\n  s: {a|re: '('}\n  condition: s\n"))
 	f.Add([]byte("title: x\nlogsource: {product: okta}\ndetection:\n  s: [&a {x: 1}, *a]\n  condition: 1 of s*\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		timer := time.AfterFunc(5*time.Second, func() {
+			buf := make([]byte, 1<<20)
+			panic("slow input:\n" + string(buf[:runtime.Stack(buf, true)]))
+		})
+		defer timer.Stop()
 		rules, problems := ParseFile("fuzz.yml", data)
 		for _, p := range problems {
 			if p.Reason == "" {
