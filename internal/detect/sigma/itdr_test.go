@@ -139,7 +139,12 @@ func TestITDRCorpus(t *testing.T) {
 // twice, once with the rule index and raw pre-filter and once evaluating
 // every rule of the log, and requires the same matches.
 func TestIndexDropsNothing(t *testing.T) {
-	set, _ := LoadDir(corpusDir(t))
+	corpus, _ := parseTree(os.DirFS(corpusDir(t)))
+	own, _ := parseTree(os.DirFS("testdata/rules"))
+	set, problems := NewSet(append(corpus, own...))
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
 	var all []event.Event
 	files, _ := filepath.Glob(filepath.Join("..", "..", "source", "*", "testdata", "*.json"))
 	dec, _ := source.NewSet("")
