@@ -146,6 +146,20 @@ func runDetect(cmd *cobra.Command, e *env, f detectFlags, args []string) error {
 	}
 	out := newAlertWriter(e.stdout, f.asJSON)
 	var alerts []event.Alert
+	emit := func(got []event.Alert) error {
+		switch {
+		case len(got) == 0 || f.incidents:
+		case f.stats:
+			alerts = append(alerts, got...)
+		default:
+			for i := range got {
+				if err := out.write(&got[i]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	quarantined := map[string]int{}
 	sum, runErr := ingest.Stream(cmd.Context(), inputs, ingest.StreamOptions{
 		Source:   event.Source(f.src),
@@ -157,24 +171,13 @@ func runDetect(cmd *cobra.Command, e *env, f detectFlags, args []string) error {
 		if geo != nil {
 			geo.Enrich(ev)
 		}
-		got := eng.Process(ev)
-		if len(got) == 0 {
-			return nil
-		}
-		if f.stats {
-			alerts = append(alerts, got...)
-			return nil
-		}
-		if f.incidents {
-			return nil
-		}
-		for i := range got {
-			if err := out.write(&got[i]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return emit(eng.Process(ev))
 	})
+	if runErr == nil || errors.Is(runErr, ingest.ErrInputs) {
+		if err := emit(eng.Flush()); err != nil {
+			return err
+		}
+	}
 	if runErr != nil && !errors.Is(runErr, ingest.ErrInputs) {
 		if errors.Is(runErr, source.ErrUnknownSource) {
 			return usageError{runErr}

@@ -252,29 +252,61 @@ func (e *Engine) Process(ev *event.Event) []event.Alert {
 			}
 		}
 	}
-	if len(x.out) == 0 {
+	return e.file(x.out)
+}
+
+// Flusher is a RuleMatcher with windows that can still complete when the
+// stream ends (Sigma correlations).
+type Flusher interface {
+	Flush() []event.Alert
+}
+
+// Flush ends the stream: matchers judge their open windows, and the alerts
+// that completes are returned with risk and incident like any other.
+func (e *Engine) Flush() []event.Alert {
+	var out []event.Alert
+	for _, m := range e.matchers {
+		if f, ok := m.(Flusher); ok {
+			for _, a := range f.Flush() {
+				if !e.disabled[a.Rule] {
+					out = append(out, a)
+				}
+			}
+		}
+	}
+	return e.file(out)
+}
+
+// file gives alerts their id, the identity's new risk and an incident.
+func (e *Engine) file(alerts []event.Alert) []event.Alert {
+	if len(alerts) == 0 {
 		return nil
 	}
-	for i := range x.out {
-		a := &x.out[i]
+	for i := range alerts {
+		a := &alerts[i]
 		st := e.identity(a.Identity, a.IdentityKind)
 		if a.IdentityKind == "" {
 			a.IdentityKind = st.Kind
 		}
-		a.ID = alertID(a, ev)
+		a.ID = alertID(a)
 		a.Risk = e.cfg.Risk.Raise(&st.Risk, a.Time, a.Severity, a.Confidence)
 		e.incidents.Add(a)
 		e.stats.Alerts++
 		e.stats.Rules[a.Rule]++
 	}
-	return x.out
+	return alerts
 }
 
-func alertID(a *event.Alert, ev *event.Event) string {
+// alertID is stable for the same detection: rule, identity, time, session
+// and the events of the evidence.
+func alertID(a *event.Alert) string {
 	h := sha256.New()
-	for _, s := range []string{a.Rule, a.Identity, string(ev.Source), ev.VendorID, ev.Time.Format(time.RFC3339Nano), ev.VendorType, a.Session} {
+	for _, s := range []string{a.Rule, a.Identity, a.Time.Format(time.RFC3339Nano), a.Session} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
+	}
+	for _, r := range a.Evidence.Events {
+		h.Write([]byte(string(r.Source) + "\x00" + r.VendorID + "\x00" + r.VendorType + "\x00" + r.Time.Format(time.RFC3339Nano) + "\x00"))
 	}
 	return "al-" + hex.EncodeToString(h.Sum(nil)[:8])
 }
