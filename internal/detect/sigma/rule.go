@@ -78,9 +78,10 @@ type Rule struct {
 	// Sigma default, generate: false): their matches are not alerts.
 	Standalone bool `json:"standalone"`
 
-	det   *detection // detection rules
-	idx   int        // position in Set.rules
-	needs []string   // fields correlation rules read from this rule's matches
+	det     *detection // detection rules
+	idx     int        // position in Set.rules
+	needs   []string   // fields correlation rules read from this rule's matches
+	needIdx []int      // their indices in det.fields
 	// feeds lists the correlation rules that refer to this rule.
 	feeds []*Rule
 }

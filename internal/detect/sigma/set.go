@@ -229,8 +229,9 @@ func NewSet(rules []*Rule) (*Set, []Problem) {
 		}
 	}
 	for _, r := range s.dets {
+		r.needIdx = r.needIdx[:0]
 		for _, f := range r.needs {
-			r.det.fieldIndex(f)
+			r.needIdx = append(r.needIdx, r.det.fieldIndex(f))
 		}
 	}
 	for i, r := range s.rules {
@@ -568,7 +569,7 @@ func (m *Matcher) Match(e *event.Event) []Match {
 		if len(br.r.needs) > 0 {
 			mt.Fields = make([]FieldValue, len(br.r.needs))
 			for i, f := range br.r.needs {
-				mt.Fields[i] = FieldValue{Name: f, Value: m.ctx.firstText(br.bind[br.r.det.fieldIndex(f)])}
+				mt.Fields[i] = FieldValue{Name: f, Value: m.ctx.firstText(br.bind[br.r.needIdx[i]])}
 			}
 		}
 		m.out = append(m.out, mt)

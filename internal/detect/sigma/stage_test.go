@@ -46,3 +46,32 @@ correlation:
 		t.Errorf("alerts (-want +got):\n%s", diff)
 	}
 }
+
+// TestConcurrentMatchers shares one Set between goroutines, each with its
+// own Matcher and Correlator (run with -race).
+func TestConcurrentMatchers(t *testing.T) {
+	s := corrSet(t, `title: A then B
+correlation:
+    type: temporal_ordered
+    rules: [a, b]
+    group-by: [actor.alternateId]
+    timespan: 10m
+`)
+	evs := streamEvents([]step{{0, "a", "dana", ""}, {1, "b", "dana", ""}, {2, "c", "sam", ""}})
+	done := make(chan int)
+	for range 4 {
+		go func() {
+			m, c := s.NewMatcher(), s.NewCorrelator()
+			n := 0
+			for i := range evs {
+				n += len(c.Observe(&evs[i], int64(i), m.Match(&evs[i])))
+			}
+			done <- n
+		}()
+	}
+	for range 4 {
+		if n := <-done; n != 1 {
+			t.Errorf("%d hits, want 1", n)
+		}
+	}
+}
