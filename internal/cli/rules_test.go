@@ -1,48 +1,17 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// runRules runs "vigil rules ...": through Run once root.go registers the
-// command, until then through the same root with the command added.
+// runRules runs `vigil rules ARGS...`.
 func runRules(t *testing.T, args ...string) result {
 	t.Helper()
-	args = append([]string{"rules"}, args...)
-	var out, errb bytes.Buffer
-	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
-	root := newRoot(e)
-	if c, _, err := root.Find([]string{"rules"}); err != nil || c == root {
-		root.AddCommand(newRulesCmd(e))
-	} else {
-		return run(t, "", args...)
-	}
-	root.SetArgs(args)
-	root.SetIn(e.stdin)
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	err := root.ExecuteContext(context.Background())
-	code := ExitOK
-	var ee exitError
-	var ue usageError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.code
-	case errors.As(err, &ue) || isCobraUsage(err):
-		code = ExitUsage
-	default:
-		errb.WriteString("vigil: " + err.Error() + "\n")
-		code = ExitError
-	}
-	return result{code, out.String(), errb.String()}
+	return run(t, "", append([]string{"rules"}, args...)...)
 }
 
 const goodRule = `title: Okta API token created
