@@ -9,10 +9,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-zt/vigil/internal/detect"
+	"github.com/vigil-zt/vigil/internal/event"
 	"github.com/vigil-zt/vigil/internal/ingest"
 	"github.com/vigil-zt/vigil/internal/sim"
 	"github.com/vigil-zt/vigil/internal/source"
@@ -171,7 +174,61 @@ func newBenchCmd(e *env) *cobra.Command {
 		},
 	}
 	addFlags(decodeCmd)
-	cmd.AddCommand(ingestCmd, decodeCmd)
+	var rulesDir string
+	detectCmd := &cobra.Command{
+		Use:   "detect",
+		Short: "Generate an Okta NDJSON file and time 'vigil detect' of it (built-ins, and Sigma rules with --rules)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, cleanup, err := workdir()
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			path, size, err := benchFile(d, n)
+			if err != nil {
+				return err
+			}
+			var matchers []detect.RuleMatcher
+			if rulesDir != "" {
+				m, err := loadSigma(e, rulesDir)
+				if err != nil {
+					return err
+				}
+				matchers = append(matchers, m)
+			}
+			throughputGC()
+			eng := detect.New(detect.DefaultConfig(), matchers...)
+			inputs, _, err := ingest.Resolve([]string{path}, nil, false)
+			if err != nil {
+				return err
+			}
+			stopProf, err := startProfile()
+			if err != nil {
+				return err
+			}
+			cpu0 := cpuTime()
+			start := time.Now()
+			alerts := 0
+			sum, err := ingest.Stream(cmd.Context(), inputs, ingest.StreamOptions{}, func(ev *event.Event) error {
+				alerts += len(eng.Process(ev))
+				return nil
+			})
+			alerts += len(eng.Flush())
+			took, cpu := time.Since(start), cpuTime()-cpu0
+			stopProf()
+			if err != nil {
+				return err
+			}
+			return report(benchResult{Name: "detect", Events: sum.Events, Bytes: size, Seconds: took.Seconds(),
+				EventsPerSec: float64(sum.Events) / took.Seconds(), MBPerSec: float64(size) / 1e6 / took.Seconds(), Cores: runtime.GOMAXPROCS(0),
+				EventsPerCPUSec: float64(sum.Events) / cpu.Seconds(),
+				Extra:           fmt.Sprintf(" (%.0f events per CPU-second; %d alerts; %d identities)", float64(sum.Events)/cpu.Seconds(), alerts, eng.Stats().Identities)})
+		},
+	}
+	addFlags(detectCmd)
+	detectCmd.Flags().StringVar(&rulesDir, "rules", "", "Sigma rules to load as well")
+	cmd.AddCommand(ingestCmd, decodeCmd, detectCmd)
 	return cmd
 }
 
@@ -184,7 +241,10 @@ type benchResult struct {
 	MBPerSec     float64 `json:"mb_per_sec"`
 	Cores        int     `json:"cores"`
 	DBBytes      int64   `json:"db_bytes,omitempty"`
-	Extra        string  `json:"-"`
+	// EventsPerCPUSec is throughput per core: events over the process's
+	// CPU time.
+	EventsPerCPUSec float64 `json:"events_per_cpu_sec,omitempty"`
+	Extra           string  `json:"-"`
 }
 
 // benchFile writes (or reuses) a simulated Okta NDJSON file of n events.
@@ -205,6 +265,15 @@ func benchFile(dir string, n int) (string, int64, error) {
 		return "", 0, err
 	}
 	return path, fileSize(path), nil
+}
+
+// cpuTime returns the CPU time the process has used (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func fileSize(p string) int64 {

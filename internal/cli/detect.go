@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -94,7 +95,18 @@ func engineConfig(c *config.Config) (detect.Config, error) {
 	return d, nil
 }
 
+// throughputGC trades memory for speed in batch commands that stream
+// millions of records through (each record's bytes are garbage soon after):
+// the collector runs a fourth as often as by default. GOGC, when set,
+// wins.
+func throughputGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+}
+
 func runDetect(cmd *cobra.Command, e *env, f detectFlags, args []string) error {
+	throughputGC()
 	if f.incidents && f.stats {
 		return usagef("--incidents and --stats are different outputs: choose one")
 	}

@@ -101,7 +101,7 @@ func Stream(ctx context.Context, inputs []Input, opt StreamOptions, fn func(*eve
 			break
 		}
 		s := active[0]
-		it := heap.Pop(&s.buf).(item)
+		it := heap.Pop(&s.buf).(*item)
 		if it.ev.Time.Before(last) {
 			sum.Late++
 		} else {
@@ -139,7 +139,7 @@ type item struct {
 
 // batch is what an input's reader goroutine hands over.
 type batch struct {
-	items []item
+	items []item // the buffer holds pointers into it
 	recs  int // vendor records read (decoded or not)
 	quar  []store.Quarantined
 	srcs  map[event.Source]int // decoded records per source
@@ -198,7 +198,8 @@ func (s *stream) fill(opt StreamOptions, sum *StreamSummary) bool {
 			c.Decoded += n
 			c.Read += n
 		}
-		for _, it := range b.items {
+		for i := range b.items {
+			it := &b.items[i]
 			if it.ev.Time.After(s.max) {
 				s.max = it.ev.Time
 			}
@@ -222,7 +223,7 @@ func (s *StreamSummary) src(k event.Source) *StreamSourceSum {
 	return s.BySource[k]
 }
 
-func (s *stream) head() *item { return &s.buf[0] }
+func (s *stream) head() *item { return s.buf[0] }
 
 // readStream decodes one input into batches.
 func readStream(ctx context.Context, in Input, opt StreamOptions, out chan<- batch) error {
@@ -244,6 +245,18 @@ func readStream(ctx context.Context, in Input, opt StreamOptions, out chan<- bat
 	var recs []source.Record
 	var seq int64
 	b := batch{srcs: map[event.Source]int{}}
+	// Raw records are copied into one arena per batch rather than one
+	// allocation each: the garbage collector then has a few large
+	// pointer-free blocks to manage instead of a million small ones.
+	var arena []byte
+	keep := func(data []byte) []byte {
+		if len(data) > cap(arena)-len(arena) {
+			arena = make([]byte, 0, max(1<<20, len(data)))
+		}
+		start := len(arena)
+		arena = append(arena, data...)
+		return arena[start:len(arena):len(arena)]
+	}
 	send := func() bool {
 		select {
 		case out <- b:
@@ -266,11 +279,11 @@ func readStream(ctx context.Context, in Input, opt StreamOptions, out chan<- bat
 		if c.Err != nil {
 			b.recs++
 			b.quar = append(b.quar, store.Quarantined{Origin: in.Name, Line: c.Line, Elem: -1, Reason: c.Err.Error(),
-				Raw: append([]byte(nil), c.Data...), Received: now})
+				Raw: keep(c.Data), Received: now})
 		} else {
 			// Records keep their bytes as evidence (and for Sigma): copy
 			// them out of the scanner's buffer.
-			recs = set.Decode(recs[:0], append([]byte(nil), c.Data...))
+			recs = set.Decode(recs[:0], keep(c.Data))
 			for _, rec := range recs {
 				b.recs++
 				if rec.Err != nil {
@@ -332,8 +345,10 @@ func firstTime(ctx context.Context, in Input, opt StreamOptions) time.Time {
 	return time.Time{}
 }
 
-// itemHeap orders an input's buffered events by time, then position.
-type itemHeap []item
+// itemHeap orders an input's buffered events by time, then position. It
+// holds pointers: events are large, and swapping them would cost more than
+// everything else the heap does.
+type itemHeap []*item
 
 func (h itemHeap) Len() int { return len(h) }
 func (h itemHeap) Less(i, j int) bool {
@@ -343,11 +358,11 @@ func (h itemHeap) Less(i, j int) bool {
 	return h[i].seq < h[j].seq
 }
 func (h itemHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *itemHeap) Push(x any)   { *h = append(*h, x.(item)) }
+func (h *itemHeap) Push(x any)   { *h = append(*h, x.(*item)) }
 func (h *itemHeap) Pop() any {
 	old := *h
 	it := old[len(old)-1]
-	old[len(old)-1] = item{}
+	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
 	return it
 }
