@@ -140,7 +140,7 @@ type item struct {
 // batch is what an input's reader goroutine hands over.
 type batch struct {
 	items []item // the buffer holds pointers into it
-	recs  int // vendor records read (decoded or not)
+	recs  int    // vendor records read (decoded or not)
 	quar  []store.Quarantined
 	srcs  map[event.Source]int // decoded records per source
 }
