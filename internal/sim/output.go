@@ -472,7 +472,7 @@ func (o *Org) Directory() Directory {
 	d := Directory{Domain: o.Domain, EntraTenant: o.EntraTenant, Accounts: o.Accounts,
 		Corporate: []*Network{corpUS, corpEU}, Networks: allNetworks(), Rules: Rules}
 	if !o.cfg.NoAttacks {
-		d.Attack = &DirAttackWindow{From: o.day(o.attackAt), To: o.day(o.cfg.Days)}
+		d.Attack = &DirAttackWindow{From: o.day(o.attackAt), To: o.day(o.attackEnd)}
 	}
 	roleNames := []struct {
 		r Role

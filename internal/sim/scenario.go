@@ -167,13 +167,13 @@ func firstLeg(pd *personDay) *leg {
 
 func (o *Org) planScenarios(rng *rand.Rand) error {
 	pl := &planner{o: o, rng: rng}
-	for d := o.attackAt; d < o.cfg.Days; d++ {
+	for d := o.attackAt; d < o.attackEnd; d++ {
 		if !isWeekend(o.cfg.Start, d) {
 			pl.days = append(pl.days, d)
 		}
 	}
 	if len(pl.days) == 0 {
-		for d := o.attackAt; d < o.cfg.Days; d++ {
+		for d := o.attackAt; d < o.attackEnd; d++ {
 			pl.days = append(pl.days, d)
 		}
 	}
@@ -503,7 +503,7 @@ func (pl *planner) flightLookalike() error {
 	if v.home.Lon < -30 {
 		dest = london
 	}
-	back := min(d+3, o.cfg.Days-1)
+	back := min(d+3, o.attackEnd-1)
 	trip := o.planTrip(pl.rng, v, d, max(back, d+1), dest)
 	km := math.Round(distanceKm(v.home.Lat, v.home.Lon, dest.Lat, dest.Lon))
 	gap := trip.outArr.Add(time.Hour).Sub(trip.outDep.Add(-2 * time.Hour))

@@ -115,12 +115,13 @@ type Org struct {
 	// EntraTenant is the Entra ID tenant id.
 	EntraTenant string
 
-	cfg      Config
-	rng      *rand.Rand // the legacy WriteOkta stream's
-	truth    []*Truth
-	plans    map[planKey]*dayPlan
-	mplans   map[planKey]*machinePlan
-	attackAt int // first day of the attack phase
+	cfg       Config
+	rng       *rand.Rand // the legacy WriteOkta stream's
+	truth     []*Truth
+	plans     map[planKey]*dayPlan
+	mplans    map[planKey]*machinePlan
+	attackAt  int // first day of the attack phase
+	attackEnd int // the day after it
 }
 
 // Role is a set of responsibilities that shape what a person does.
@@ -252,7 +253,13 @@ func New(cfg Config) (*Org, error) {
 		plans:       map[planKey]*dayPlan{},
 		mplans:      map[planKey]*machinePlan{},
 	}
-	o.attackAt = max(cfg.Days-7, cfg.Days*2/3)
+	// With a cap on events the last days are likely cut short (DaysFor's
+	// rates are within a few percent): the attacks end before them.
+	o.attackEnd = cfg.Days
+	if cfg.MaxEvents > 0 && cfg.Days > 3 {
+		o.attackEnd = max(3, cfg.Days-1-cfg.Days/25)
+	}
+	o.attackAt = max(o.attackEnd-7, o.attackEnd*2/3)
 	o.buildPeople(rng)
 	o.buildMachines(rng)
 	if !cfg.NoAttacks {
@@ -630,16 +637,6 @@ func isWeekend(start time.Time, d int) bool {
 	return wd == time.Saturday || wd == time.Sunday
 }
 
-// person returns the person with a login, or nil.
-func (o *Org) person(login string) *Person {
-	for i := range o.People {
-		if o.People[i].Login == login {
-			return &o.People[i]
-		}
-	}
-	return nil
-}
-
 // machine returns the machine with a name, or nil.
 func (o *Org) machine(name string) *Machine {
 	for _, m := range o.Machines {
@@ -656,11 +653,13 @@ const (
 	eventsPerMachineDay = 205
 )
 
-// DaysFor returns about how many days of c's organization (its People and
-// ServiceAccounts, after defaults) make n events: for benchmarks that ask
-// for a number of events rather than days. It is at least 1.
+// DaysFor returns how many days of c's organization (its People and
+// ServiceAccounts, after defaults) make at least about n events, with a
+// day to spare: for benchmarks that ask for a number of events rather than
+// days (with MaxEvents set, the attacks end a few days before the last,
+// where the cap is likely to fall). It is at least 1.
 func DaysFor(c Config, n int) int {
 	c = c.withDefaults()
 	perDay := float64(c.People)*eventsPerPersonDay + float64(c.ServiceAccounts)*eventsPerMachineDay
-	return max(1, min(3660, int(math.Ceil(float64(n)/perDay))))
+	return max(1, min(3660, int(math.Ceil(float64(n)/perDay))+1))
 }
