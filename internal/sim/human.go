@@ -809,9 +809,9 @@ func (p *Person) keyOn(o *Org, d int) string {
 func (pd *personDay) helpdeskReset(l *leg, tr *Truth) (time.Time, bool) {
 	o, p := pd.o, pd.p
 	want := l.from.Add(10 * time.Minute)
-	for k := range o.People {
-		h := &o.People[(pd.d+k)%len(o.People)]
-		if !h.Roles.Has(RoleHelpdesk) || h == p {
+	for k := range o.helpdesk {
+		h := o.helpdesk[(pd.d+k)%len(o.helpdesk)]
+		if h == p {
 			continue
 		}
 		hc := o.dayCtx(h, pd.d)

@@ -219,7 +219,6 @@ func (pl *planner) oktaSessionReplay() error {
 	story := "okta-session-replay"
 	hij := pl.truth(KindAttack, RuleSessionHijack, story, v.Login,
 		"The Okta session of an administrator is replayed from a hosting provider with another browser and device cookie (AiTM cookie theft).", "")
-	hij.MinSeverity = "high"
 	tok := pl.truth(KindAttack, RuleAPITokenCreated, story, v.Login,
 		"An Okta API token is created from the hijacked session (new device, hosting ASN).", "")
 	key := pl.truth(KindAttack, RuleAccessKeyCreated, story, v.Login,
@@ -285,7 +284,6 @@ func (pl *planner) m365TokenReplay() error {
 	a.dev.EntraID = ""
 	tr := pl.truth(KindAttack, RuleSessionHijack, "m365-token-replay", v.Login,
 		"An Entra ID session is used from an unregistered device at a hosting provider with another browser (stolen session token).", "")
-	tr.MinSeverity = "high"
 	pp := pl.workday(v, d)
 	pp.noEnd = true
 	pp.hooks = append(pp.hooks, func(pd *personDay) {
@@ -509,7 +507,7 @@ func (pl *planner) flightLookalike() error {
 	gap := trip.outArr.Add(time.Hour).Sub(trip.outDep.Add(-2 * time.Hour))
 	tr := pl.truth(KindLookalike, RuleImpossibleTravel, "business-flight", v.Login,
 		fmt.Sprintf("A business trip %s → %s: signed in at home before leaving and at the hotel after landing.", v.home.City, dest.City),
-		fmt.Sprintf("Plausible travel: %.0f km with at least %s between the sign-ins (at most %.0f km/h, below 1,000 km/h).", km, gap.Round(time.Minute), speed(km, gap)))
+		fmt.Sprintf("Plausible travel: %.0f km with at least %.1f hours between the sign-ins (at most %.0f km/h, below 1,000 km/h).", km, gap.Hours(), speed(km, gap)))
 	tr.Details = map[string]any{"from_city": v.home.City, "to_city": dest.City, "distance_km": km,
 		"departure": trip.outDep.UTC().Format(time.RFC3339), "arrival": trip.outArr.UTC().Format(time.RFC3339),
 		"hotel_asn": trip.hotel.ASN, "max_speed_kmh": speed(km, gap)}
@@ -722,11 +720,7 @@ func (pl *planner) accidentalDenies() error {
 // and has them at work on day d.
 func (pl *planner) helpdeskFor(p *Person, d int) *Person {
 	var best *Person
-	for i := range pl.o.People {
-		h := &pl.o.People[i]
-		if !h.Roles.Has(RoleHelpdesk) {
-			continue
-		}
+	for _, h := range pl.o.helpdesk {
 		if best == nil || abs(h.home.Offset-p.home.Offset) < abs(best.home.Offset-p.home.Offset) {
 			best = h
 		}
@@ -892,16 +886,10 @@ func (pl *planner) supportTakeover() error {
 func (pl *planner) benignReset() error {
 	o := pl.o
 	d := pl.day()
-	var h *Person
-	for i := range o.People {
-		if o.People[i].Roles.Has(RoleHelpdesk) {
-			h = &o.People[i]
-			break
-		}
-	}
-	if h == nil {
+	if len(o.helpdesk) == 0 {
 		return fmt.Errorf("%w: no helpdesk agent", ErrConfig)
 	}
+	h := o.helpdesk[0]
 	v, err := pl.person("person in a helpdesk agent's time zone", func(p *Person) bool {
 		return p.Roles&^RoleIAMUser == 0 && !p.PrivacyVPN && p.home.Offset == h.home.Offset
 	})

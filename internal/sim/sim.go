@@ -116,6 +116,7 @@ type Org struct {
 	EntraTenant string
 
 	cfg       Config
+	helpdesk  []*Person
 	rng       *rand.Rand // the legacy WriteOkta stream's
 	truth     []*Truth
 	plans     map[planKey]*dayPlan
@@ -375,7 +376,7 @@ func (o *Org) buildPeople(rng *rand.Rand) {
 	}
 	take(4, "IT", RoleOktaAdmin)
 	o.People[perm[0]].Roles |= RoleCloudAdmin // the platform administrator
-	take(3, "IT", RoleHelpdesk)
+	take(max(3, n/150), "IT", RoleHelpdesk)
 	take(3, "Engineering", RoleCloudAdmin|RoleEngineer)
 	take(6, "Engineering", RoleEngineer|RoleIAMUser)
 	take(6, "Data", RoleAnalyst)
@@ -404,6 +405,9 @@ func (o *Org) buildPeople(rng *rand.Rand) {
 		if p.Roles.Has(RoleIAMUser) {
 			p.AccessKey = accessKeyID("AKIA", rng)
 			p.iamID = accessKeyID("AIDA", rng)
+		}
+		if p.Roles.Has(RoleHelpdesk) {
+			o.helpdesk = append(o.helpdesk, p)
 		}
 	}
 }
@@ -560,16 +564,23 @@ func (o *Org) planLives(rng *rand.Rand) {
 			}
 		}
 	}
-	// Benign helpdesk resets: about one every other working day.
+	// Benign helpdesk resets (a lost phone, a forgotten password): about
+	// one per 600 working person-days.
 	for d := 1; d < days; d++ {
-		if rng.IntN(2) != 0 || isWeekend(o.cfg.Start, d) {
+		if isWeekend(o.cfg.Start, d) {
 			continue
 		}
-		p := &o.People[rng.IntN(len(o.People))]
-		if p.Roles.Has(RoleHelpdesk) || (p.reserved && d >= o.attackAt-2) || busyRange(p.busyDay, d-2, d+2) {
-			continue
+		n := len(o.People) / 600
+		if rng.IntN(600) < len(o.People)%600 {
+			n++
 		}
-		p.resets = append(p.resets, d)
+		for range n {
+			p := &o.People[rng.IntN(len(o.People))]
+			if p.Roles.Has(RoleHelpdesk) || (p.reserved && d >= o.attackAt-2) || busyRange(p.busyDay, d-2, d+2) {
+				continue
+			}
+			p.resets = append(p.resets, d)
+		}
 	}
 	for i := range o.People {
 		slices.Sort(o.People[i].resets)
