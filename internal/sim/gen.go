@@ -65,6 +65,11 @@ var errBeforeWatermark = errors.New("sim: event generated before the watermark")
 func (g *gen) emit(t time.Time, ev payload, tr *Truth) { g.emit2(t, ev, tr, nil) }
 
 func (g *gen) emit2(t time.Time, ev payload, tr, tr2 *Truth) {
+	if ev.source() != SourceOkta {
+		// CloudTrail and Entra write whole seconds: the event's time is
+		// what the record says.
+		t = t.Truncate(time.Second)
+	}
 	ms := t.UnixMilli()
 	if ms < g.wm {
 		if g.err == nil {
@@ -113,7 +118,7 @@ func (g *gen) flush(wm int64) error {
 }
 
 // Run generates the organization's days and writes the logs and the
-// truth file to out. It can be called once per Org.
+// truth file to out. Running it again writes the same bytes.
 func (o *Org) Run(ctx context.Context, out Output) (Summary, error) {
 	w, err := newWriter(o, out)
 	if err != nil {
@@ -121,6 +126,9 @@ func (o *Org) Run(ctx context.Context, out Output) (Summary, error) {
 	}
 	for _, t := range o.truth {
 		t.reset()
+	}
+	for _, c := range o.counters {
+		clear(c.counts)
 	}
 	g := &gen{o: o, w: w, wm: math.MinInt64}
 	days := o.cfg.Days

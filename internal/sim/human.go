@@ -603,8 +603,7 @@ func (pd *personDay) aws(l *leg, t time.Time) {
 	t = t.Add(pd.ms(2000, 6000)).Truncate(time.Second)
 	who := &ctIdent{kind: idSSO, acct: acct, person: p, ps: p.permSet, key: accessKeyID("ASIA", rng), created: t, console: console}
 	pd.who = who
-	net, ip := pd.c.netAt(t)
-	_ = net
+	_, ip := pd.c.netAt(t)
 	if console {
 		pd.emit(t, &ctEv{api: apiConsoleLogin, who: who, region: regionIAM, ip: ip, ua: pd.c.dev.UA})
 	} else {

@@ -1072,12 +1072,12 @@ func (pl *planner) ownKeyRotation() error {
 // dailyCounter counts a person's events matching f per day, for the
 // baseline in a truth entry.
 type dailyCounter struct {
-	o      *Org
 	counts map[int]int
 }
 
 func (pl *planner) watch(p *Person, f func(ev payload) bool) *dailyCounter {
-	c := &dailyCounter{o: pl.o, counts: map[int]int{}}
+	c := &dailyCounter{counts: map[int]int{}}
+	pl.o.counters = append(pl.o.counters, c)
 	start := pl.o.cfg.Start
 	p.watch = func(t time.Time, ev payload) {
 		if f(ev) {

@@ -117,7 +117,8 @@ type Org struct {
 
 	cfg       Config
 	helpdesk  []*Person
-	rng       *rand.Rand // the legacy WriteOkta stream's
+	counters  []*dailyCounter // scenario baselines, reset by Run
+	rng       *rand.Rand      // the legacy WriteOkta stream's
 	truth     []*Truth
 	plans     map[planKey]*dayPlan
 	mplans    map[planKey]*machinePlan
