@@ -727,7 +727,8 @@ func (pd *personDay) admin(l *leg, after time.Time) {
 		pd.g.emit(t, ev, tr)
 		tr.Details = map[string]any{"group": oktaGroups[0].name, "target": target.Login, "event_type": okGroupAdd.typ}
 	}
-	if tr := pd.plan.ownToken; tr != nil || (pd.rng.IntN(40) == 0 && !p.reserved) {
+	quiet := p.reserved && pd.d >= pd.o.attackAt-2 // scenario people keep the attack phase clean
+	if tr := pd.plan.ownToken; tr != nil || (pd.rng.IntN(40) == 0 && !quiet) {
 		t = t.Add(pd.ms(20000, 300000))
 		ev := pd.oktaEv(okToken, t, l.sess)
 		ev.id, ev.name = "00T"+alnum(rng, 17), tokenNames[rng.IntN(len(tokenNames))]
