@@ -78,6 +78,7 @@ func engineConfig(c *config.Config) (detect.Config, error) {
 	d.VolumeFactor, d.VolumeMin = cd.VolumeSpike.Factor, cd.VolumeSpike.MinCount
 	d.RiskyScore = cd.RiskyScore
 	d.SessionsPerIdentity = cd.Sessions
+	d.SharedNetwork = cd.SharedNetwork
 	for _, n := range cd.CorporateEgress {
 		if n.ASN != 0 {
 			d.CorporateASNs = append(d.CorporateASNs, n.ASN)

@@ -41,7 +41,10 @@ type Detect struct {
 	Disabled          []string    `yaml:"disabled"`
 	Lateness          Duration    `yaml:"lateness"`
 	Sessions          int         `yaml:"sessions_per_identity"`
-	_                 struct{}    `yaml:"-"`
+	// SharedNetwork is how many identities signing in from one network
+	// make it the organization's egress; 0 turns that off.
+	SharedNetwork int      `yaml:"shared_network_identities"`
+	_             struct{} `yaml:"-"`
 }
 
 // Travel tunes session.impossible_travel.
@@ -231,6 +234,7 @@ func Default() *Config {
 			RiskyScore:        50,
 			Lateness:          Duration(15 * time.Minute),
 			Sessions:          8,
+			SharedNetwork:     5,
 		},
 		Risk: Risk{HalfLife: Duration(24 * time.Hour), IncidentWindow: Duration(6 * time.Hour)},
 	}
@@ -255,6 +259,7 @@ func (c *Config) Validate() error {
 	check(d.VolumeSpike.MinCount >= 1, "detect.volume_spike.min_count must be at least 1")
 	check(d.RiskyScore > 0 && d.RiskyScore <= 100, "detect.risky_score must be within (0, 100]")
 	check(d.Sessions >= 1, "detect.sessions_per_identity must be at least 1")
+	check(d.SharedNetwork >= 0, "detect.shared_network_identities must not be negative")
 	check(c.Risk.HalfLife > 0, "risk.half_life must be positive")
 	check(c.Risk.IncidentWindow > 0, "risk.incident_window must be positive")
 	if len(problems) > 0 {

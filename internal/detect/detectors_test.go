@@ -397,3 +397,63 @@ func TestNHI(t *testing.T) {
 		t.Errorf("fired while learning: %v", fired(alerts, ""))
 	}
 }
+
+func TestImpossibleTravelSharedEgress(t *testing.T) {
+	// Five colleagues sign in through the same egress: it is the
+	// organization's, and a hop to it is not travel.
+	var colleagues []event.Event
+	for i := 0; i < 5; i++ {
+		colleagues = append(colleagues, login(after(time.Duration(i)*time.Minute), "c"+itoa(i)+"@example.com", "c"+itoa(i), vpn, mac))
+	}
+	hop := one(login(after(5*time.Hour), dana, "a", home, mac), login(after(5*time.Hour+10*time.Minute), dana, "b", vpn, mac))
+	alerts, _ := run(t, DefaultConfig(), history(dana), colleagues, hop)
+	if got := fired(alerts, RuleImpossibleTravel); len(got) != 0 {
+		t.Errorf("hop to a shared egress: %v", got)
+	}
+	cfg := DefaultConfig()
+	cfg.SharedNetwork = 0
+	alerts, _ = run(t, cfg, history(dana), colleagues, hop)
+	if got := fired(alerts, RuleImpossibleTravel); len(got) != 1 {
+		t.Errorf("with shared egress detection off: %v", got)
+	}
+}
+
+func TestProxyFlagCarriesAcrossSources(t *testing.T) {
+	// Okta flags an exit of a commercial VPN; an Entra sign-in from the
+	// same network is from an anonymizer too, and is not travel.
+	flagged := login(after(5*time.Hour), "someone@example.com", "z", tor, mac)
+	entraVPN := ev(after(5*time.Hour+20*time.Minute), event.SourceEntra, "SignInLogs", event.CategoryAuthentication, event.ActivityLogin, dana, tor, mac)
+	entraVPN.Network.Proxy = false
+	alerts, _ := run(t, DefaultConfig(), history(dana), one(flagged, login(after(5*time.Hour+10*time.Minute), dana, "a", home, mac), entraVPN))
+	if got := fired(alerts, RuleImpossibleTravel); len(got) != 0 {
+		t.Errorf("sign-in from a flagged network: %v", got)
+	}
+}
+
+func TestRecoveryIgnoresTheVictimsOwnSession(t *testing.T) {
+	// After the reset the real user keeps working in a session they had
+	// before (and signs in elsewhere from home); the intruder then sets a
+	// password from a new device and network, and opens the admin console
+	// from there. The victim's own admin-console visit is not the third
+	// step.
+	reset := ev(after(0), event.SourceOkta, "user.account.reset_password", event.CategoryAccountChange, event.ActivityPasswordReset, "helpdesk1@example.com", vpn, device{})
+	reset.Targets = []event.Target{{Type: "User", ID: dana}}
+	own := sso(after(5*time.Minute), dana, "old", "Slack", home, mac)
+	ownLogin := login(after(6*time.Minute), dana, "old2", home, mac)
+	ownAdmin := ev(after(7*time.Minute), event.SourceOkta, "user.session.access_admin_app", event.CategoryAuthentication, event.ActivitySSO, dana, home, mac)
+	seen := ev(after(8*time.Minute), event.SourceOkta, "policy.evaluate_sign_on", event.CategoryAuthentication, event.ActivityPolicyEvaluate, dana, hosting, evil)
+	pw := ev(after(9*time.Minute), event.SourceOkta, "user.account.update_password", event.CategoryAccountChange, event.ActivityPasswordChange, dana, hosting, evil)
+	ownAdmin2 := ownAdmin
+	ownAdmin2.Time, ownAdmin2.VendorID = after(10*time.Minute), "own-admin-2"
+	admin := ev(after(11*time.Minute), event.SourceOkta, "user.session.access_admin_app", event.CategoryAuthentication, event.ActivitySSO, dana, hosting, evil)
+	alerts, _ := run(t, DefaultConfig(), history(dana), one(reset, own, ownLogin, ownAdmin, seen, pw, ownAdmin2, admin))
+	got := fired(alerts, RuleRecoveryTakeover)
+	if diff := cmp.Diff([]string{"account.recovery_takeover/medium", "account.recovery_takeover/critical"}, got); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+	for _, a := range alerts {
+		if a.Rule == RuleRecoveryTakeover && a.Severity == event.SeverityCritical && !a.Time.Equal(after(11*time.Minute)) {
+			t.Errorf("third step at %v, want the intruder's admin console at %v", a.Time, after(11*time.Minute))
+		}
+	}
+}

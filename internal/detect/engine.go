@@ -62,6 +62,11 @@ type Config struct {
 
 	// SessionsPerIdentity bounds the sessions remembered per identity.
 	SessionsPerIdentity int
+
+	// SharedNetwork is how many identities must have signed in from a
+	// network (prefix) for it to count as the organization's own egress,
+	// when CorporateEgress does not list it. 0 turns this off.
+	SharedNetwork int
 }
 
 // DefaultConfig is the engine's configuration when nothing is set.
@@ -79,6 +84,7 @@ func DefaultConfig() Config {
 		VolumeMin:           50,
 		RiskyScore:          50,
 		SessionsPerIdentity: 8,
+		SharedNetwork:       5,
 	}
 }
 
@@ -120,6 +126,8 @@ type Engine struct {
 	incidents *risk.Incidents
 	disabled  map[string]bool
 	stats     Stats
+	shared    sharedNets
+	proxies   proxyNets
 }
 
 // Stats counts what the engine saw.
@@ -233,6 +241,13 @@ func (e *Engine) Process(ev *event.Event) []event.Alert {
 	} else {
 		e.stats.last = ev.Time
 	}
+	// An address one vendor flags as an anonymizer is one for every
+	// source: Okta flags proxies, Entra and CloudTrail do not.
+	if ev.Network.Proxy {
+		e.proxies.add(ev.Network.IP, ev.Network.ASN, ev.Time)
+	} else if e.proxies.has(ev.Network.IP, ev.Network.ASN) {
+		ev.Network.Proxy = true
+	}
 	x := ctx{e: e, ev: ev}
 	if ev.Actor.ID != "" {
 		x.who = e.identity(ev.Actor.ID, ev.Actor.Kind)
@@ -244,6 +259,9 @@ func (e *Engine) Process(ev *event.Event) []event.Alert {
 	}
 	if x.who != nil {
 		x.who.Profile.Observe(ev)
+		if ev.Outcome.Result == event.ResultSuccess && ev.Category == event.CategoryAuthentication {
+			e.shared.add(ev.Network.IP, ev.Actor.ID)
+		}
 	}
 	for _, m := range e.matchers {
 		for _, a := range m.Match(ev) {
@@ -368,20 +386,147 @@ var tags = map[string][]string{
 }
 
 // isNonHuman reports whether the actor of ev is a machine identity: a
-// service principal or role, or an IAM user signing with a long-term access
-// key from a tool rather than a browser.
-func isNonHuman(ev *event.Event) bool {
+// service principal, role or service account, or an IAM user signing with
+// a long-term access key from a tool — unless the user is evidently a
+// person: named by an e-mail address, or known to use a browser.
+func isNonHuman(ev *event.Event, st *identity) bool {
 	if ev.Actor.Kind == event.KindService {
 		return true
 	}
-	if ev.Actor.Type == "IAMUser" && strings.HasPrefix(ev.Session.AccessKeyID, "AKIA") {
-		switch ev.Device.Browser {
-		case "Chrome", "Firefox", "Safari", "Edge", "Opera", "IE", "aws-console":
+	if ev.Actor.Type != "IAMUser" || !strings.HasPrefix(ev.Session.AccessKeyID, "AKIA") ||
+		strings.Contains(ev.Actor.ID, "@") || isBrowser(ev.Device.Browser) {
+		return false
+	}
+	for _, a := range st.Profile.Agents.E {
+		family, _, _ := strings.Cut(a.Label, "/")
+		if isBrowser(family) {
 			return false
 		}
+	}
+	return true
+}
+
+func isBrowser(family string) bool {
+	switch family {
+	case "Chrome", "Firefox", "Safari", "Edge", "Opera", "IE", "Samsung Internet", "aws-console":
 		return true
 	}
 	return false
+}
+
+// proxyNets remembers the prefixes vendors flagged as proxies, VPNs or
+// relays, and the autonomous systems where they flagged several: an
+// anonymizing service's other exits are anonymizers too.
+type proxyNets struct {
+	M    map[netip.Prefix]int64 // Unix seconds last flagged
+	ASNs map[uint32]int         // distinct flagged prefixes per ASN
+}
+
+const (
+	proxyNetsMax     = 100_000
+	proxyASNPrefixes = 3 // flagged prefixes that make a whole ASN an anonymizer
+)
+
+func (p *proxyNets) add(ip netip.Addr, asn uint32, t time.Time) {
+	if !ip.IsValid() {
+		return
+	}
+	if p.M == nil {
+		p.M = make(map[netip.Prefix]int64)
+		p.ASNs = make(map[uint32]int)
+	}
+	if _, seen := p.M[baseline.PrefixOf(ip)]; !seen && asn != 0 && len(p.ASNs) < proxyNetsMax {
+		p.ASNs[asn]++
+	}
+	if len(p.M) >= proxyNetsMax {
+		cut := t.Add(-30 * 24 * time.Hour).Unix()
+		for k, v := range p.M {
+			if v < cut || len(p.M) >= proxyNetsMax {
+				delete(p.M, k)
+			}
+		}
+	}
+	p.M[baseline.PrefixOf(ip)] = t.Unix()
+}
+
+func (p *proxyNets) has(ip netip.Addr, asn uint32) bool {
+	if !ip.IsValid() || p.M == nil {
+		return false
+	}
+	if _, ok := p.M[baseline.PrefixOf(ip)]; ok {
+		return true
+	}
+	return asn != 0 && p.ASNs[asn] >= proxyASNPrefixes
+}
+
+// sharedNets counts, per network prefix, the identities that signed in
+// from it (up to a few): a prefix many colleagues sign in from is the
+// organization's egress (a VPN concentrator, an office), not where one of
+// them is.
+type sharedNets struct {
+	m map[netip.Prefix]*sharedNet
+}
+
+type sharedNet struct {
+	N   int
+	IDs [8]uint64
+}
+
+const sharedNetsMax = 200_000
+
+func (s *sharedNets) add(ip netip.Addr, id string) {
+	if !ip.IsValid() {
+		return
+	}
+	if s.m == nil {
+		s.m = make(map[netip.Prefix]*sharedNet)
+	}
+	p := baseline.PrefixOf(ip)
+	sn := s.m[p]
+	if sn == nil {
+		if len(s.m) >= sharedNetsMax {
+			// Forget networks only one identity ever used: they are the
+			// many home connections, not shared egress.
+			for k, v := range s.m {
+				if v.N < 2 {
+					delete(s.m, k)
+				}
+			}
+		}
+		sn = &sharedNet{}
+		s.m[p] = sn
+	}
+	if sn.N == len(sn.IDs) {
+		return
+	}
+	k := fnv64(id) // deterministic, so snapshots keep it
+	for _, x := range sn.IDs[:sn.N] {
+		if x == k {
+			return
+		}
+	}
+	sn.IDs[sn.N] = k
+	sn.N++
+}
+
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// count returns how many identities signed in from ip's prefix (capped).
+func (s *sharedNets) count(ip netip.Addr) int {
+	if !ip.IsValid() || s.m == nil {
+		return 0
+	}
+	if sn := s.m[baseline.PrefixOf(ip)]; sn != nil {
+		return sn.N
+	}
+	return 0
 }
 
 // corporate reports whether the event came from the organization's own

@@ -33,7 +33,7 @@ func (nhiNewResource) rule() string { return RuleNHINewResource }
 
 func (nhiNewResource) observe(x *ctx) {
 	ev, st := x.ev, x.who
-	if st == nil || !isNonHuman(ev) || !x.learned(st) ||
+	if st == nil || !isNonHuman(ev, st) || !x.learned(st) ||
 		ev.Category != event.CategoryAPIActivity && ev.Category != event.CategoryDataAccess && ev.Category != event.CategoryCredential && ev.Category != event.CategoryPrivilege {
 		return
 	}
@@ -75,7 +75,7 @@ func (nhiAnomalousOrigin) rule() string { return RuleNHIAnomalousOrigin }
 
 func (nhiAnomalousOrigin) observe(x *ctx) {
 	ev, st := x.ev, x.who
-	if st == nil || !isNonHuman(ev) || !x.learned(st) {
+	if st == nil || !isNonHuman(ev, st) || !x.learned(st) {
 		return
 	}
 	level := st.Profile.Network(&ev.Network)

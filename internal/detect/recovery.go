@@ -2,6 +2,8 @@ package detect
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,12 +13,22 @@ import (
 
 // recovery is a victim's account-recovery chain in progress.
 type recovery struct {
-	At     int64 // Unix nanoseconds of the reset
-	By     string
-	What   string // "factor reset by helpdesk@…", "self-service recovery"
-	Reset  event.EventRef
-	Step2  *event.EventRef // the enrollment or session from a new device and network
-	Verb2  string          // what step 2 was: "enrolled a factor", "signed in"
+	// Devices and Networks are what the victim used before the reset
+	// (device labels, prefixes and ASNs): "never seen" means not in them,
+	// even when the intruder has since been seen.
+	Devices  []string
+	Networks []string
+	At       int64 // Unix nanoseconds of the reset
+	By       string
+	What     string // "factor reset by helpdesk@…", "self-service recovery"
+	Reset    event.EventRef
+	Step2    *event.EventRef // the enrollment or session from a new device and network
+	Verb2    string          // what step 2 was: "enrolled a factor", "signed in"
+	// Dev2 and Net2 are step 2's device and network: the sensitive action
+	// must come from the intruder's context, not the victim's own session.
+	Dev2   string
+	Net2   netip.Prefix
+	ASN2   uint32
 	Fired3 bool
 }
 
@@ -35,7 +47,22 @@ func (recoveryTakeover) observe(x *ctx) {
 	ev := x.ev
 	if victim, what := resetVictim(ev); victim != "" {
 		v := x.state(victim)
-		v.Recovery = &recovery{At: ev.Time.UnixNano(), By: ev.Actor.ID, What: what, Reset: event.Ref(ev)}
+		r := &recovery{At: ev.Time.UnixNano(), By: ev.Actor.ID, What: what, Reset: event.Ref(ev)}
+		if old := v.Recovery; old != nil && ev.Time.UnixNano()-old.At < int64(x.cfg().RecoveryWindow) && old.Step2 == nil {
+			// A second reset in the same episode (password, then factors):
+			// keep what was known before the first.
+			r.Devices, r.Networks, r.At = old.Devices, old.Networks, old.At
+		} else {
+			for _, e := range v.Profile.Devices.E {
+				r.Devices = append(r.Devices, e.Label)
+			}
+			for _, set := range []*baseline.Set{&v.Profile.Prefixes, &v.Profile.ASNs} {
+				for _, e := range set.E {
+					r.Networks = append(r.Networks, e.Label)
+				}
+			}
+		}
+		v.Recovery = r
 		return
 	}
 	st := x.who
@@ -49,32 +76,45 @@ func (recoveryTakeover) observe(x *ctx) {
 		return
 	}
 	if r.Step2 == nil {
-		if !(ev.Activity == event.ActivityMFAEnroll && ev.Outcome.Result != event.ResultFailure || isAuthSuccess(ev)) {
+		// What follows a reset: a new password, a factor enrolled, a new
+		// sign-in. Work in a session from before the reset says nothing.
+		switch {
+		case ev.Outcome.Result == event.ResultFailure:
+			return
+		case ev.Activity == event.ActivityMFAEnroll, ev.Activity == event.ActivityPasswordChange, ev.Activity == event.ActivityLogin:
+		default:
 			return
 		}
 		if !x.learned(st) {
 			st.Recovery = nil // a new account has no usual device to compare with
 			return
 		}
-		dl, _ := baseline.DeviceLabel(ev)
-		newDevice := !dl.IsZero() && !st.Profile.Devices.HasLabel(dl)
+		dev, _ := deviceOf(ev)
+		newDevice := dev != "" && !slices.Contains(r.Devices, dev)
+		newNetwork := ev.Network.IP.IsValid() && !slices.Contains(r.Networks, baseline.PrefixOf(ev.Network.IP).String()) &&
+			(ev.Network.ASN == 0 || !slices.Contains(r.Networks, baseline.ASNLabel(ev.Network.ASN)))
 		level := st.Profile.Network(&ev.Network)
-		newNetwork := ev.Network.IP.IsValid() && level <= baseline.NetCountry
 		if !newDevice || !newNetwork {
-			st.Recovery = nil // back on the usual device and network: a real recovery
+			if ev.Activity != event.ActivityLogin {
+				// The victim re-enrolled or set the password from their
+				// usual device and network: a real recovery.
+				st.Recovery = nil
+			}
 			return
 		}
 		ref := event.Ref(ev)
 		r.Step2, r.Verb2 = &ref, verbOf(ev)
+		r.Dev2, _ = deviceOf(ev)
+		r.Net2, r.ASN2 = baseline.PrefixOf(ev.Network.IP), ev.Network.ASN
 		x.alert(RuleRecoveryTakeover, event.SeverityMedium, 0.6, st,
 			fmt.Sprintf("After a %s, %s %s from a device and network never seen for this identity (%s, %s).",
 				r.What, st.ID, verbOf(ev), event.DeviceLabel(ev), netLabel(ref)),
 			[]event.EventRef{r.Reset, ref},
-			event.Comparison{What: "device", Baseline: st.Profile.Devices.Describe(3), Observed: event.DeviceLabel(ev) + " (never seen)"},
-			event.Comparison{What: "network", Baseline: st.Profile.Prefixes.Describe(3), Observed: netLabel(ref) + " (" + level.String() + ")"})
+			event.Comparison{What: "device", Baseline: fmt.Sprintf("%d devices used before the reset: %s", len(r.Devices), st.Profile.Devices.Describe(3)), Observed: event.DeviceLabel(ev) + " (never used before the reset)"},
+			event.Comparison{What: "network", Baseline: st.Profile.Prefixes.Describe(3), Observed: netLabel(ref) + " (before the reset: " + level.String() + ")"})
 		return
 	}
-	if r.Fired3 {
+	if r.Fired3 || !r.fromIntruder(ev) {
 		return
 	}
 	what := sensitiveAction(ev, st, r)
@@ -156,8 +196,28 @@ func sensitiveAction(ev *event.Event, st *identity, r *recovery) string {
 }
 
 func verbOf(ev *event.Event) string {
-	if ev.Activity == event.ActivityMFAEnroll {
+	switch ev.Activity {
+	case event.ActivityMFAEnroll:
 		return "enrolled a factor"
+	case event.ActivityPasswordChange:
+		return "set a new password"
 	}
 	return "signed in"
+}
+
+// fromIntruder reports whether ev comes from step 2's device or network.
+func (r *recovery) fromIntruder(ev *event.Event) bool {
+	if dev, _ := deviceOf(ev); dev != "" && dev == r.Dev2 {
+		return true
+	}
+	if ev.Network.ASN != 0 && ev.Network.ASN == r.ASN2 {
+		return true
+	}
+	return ev.Network.IP.IsValid() && r.Net2.IsValid() && r.Net2.Contains(ev.Network.IP)
+}
+
+// deviceOf returns e's device fingerprint or client family.
+func deviceOf(e *event.Event) (string, bool) {
+	l, strong := baseline.DeviceLabel(e)
+	return l.String(), strong
 }

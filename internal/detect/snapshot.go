@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"time"
 )
 
@@ -15,6 +16,8 @@ const snapshotMagic = "vigil-detect-state 1\n"
 type snapshot struct {
 	Saved      time.Time
 	Identities []*identity
+	Shared     map[netip.Prefix]*sharedNet
+	Proxies    proxyNets
 }
 
 // ErrSnapshot is wrapped by errors about unreadable snapshots.
@@ -24,7 +27,7 @@ var ErrSnapshot = errors.New("bad detection state snapshot")
 // risk scores) so that Restore can continue where it stopped. now is
 // recorded for information.
 func (e *Engine) Snapshot(w io.Writer, now time.Time) error {
-	s := snapshot{Saved: now, Identities: make([]*identity, 0, len(e.ids))}
+	s := snapshot{Saved: now, Identities: make([]*identity, 0, len(e.ids)), Shared: e.shared.m, Proxies: e.proxies}
 	for _, id := range e.Identities() {
 		s.Identities = append(s.Identities, e.ids[id])
 	}
@@ -58,5 +61,7 @@ func (e *Engine) Restore(r io.Reader) error {
 		ids[st.ID] = st
 	}
 	e.ids = ids
+	e.shared.m = s.Shared
+	e.proxies = s.Proxies
 	return nil
 }

@@ -46,6 +46,9 @@ func (travel) observe(x *ctx) {
 	if cfg.corporate(&ev.Network) || cfg.corporate(&event.Network{IP: prev.Addr, ASN: prev.ASN}) {
 		return
 	}
+	if n := cfg.SharedNetwork; n > 0 && (x.e.shared.count(ev.Network.IP) >= n || x.e.shared.count(prev.Addr) >= n) {
+		return // a network many colleagues sign in from: the organization's egress
+	}
 	if habitual(&st.Profile, &ev.Network) && habitual(&st.Profile, &event.Network{IP: prev.Addr, ASN: prev.ASN}) {
 		return // both ends are networks this identity uses all the time (a VPN egress)
 	}
