@@ -59,7 +59,7 @@ func (nhiNewResource) observe(x *ctx) {
 	}
 	x.alert(RuleNHINewResource, sev, 0.7, st,
 		fmt.Sprintf("Machine identity %s called %s on %s, which it never touched in %s of history%s.",
-			st.ID, ev.VendorType, what, roundDur(ev.Time.Sub(st.Profile.Since())), denied),
+			st.ID, ev.VendorType, what, span(ev.Time.Sub(st.Profile.Since())), denied),
 		[]event.EventRef{event.Ref(ev)},
 		event.Comparison{What: "services used", Baseline: st.Profile.Services.Describe(5), Observed: svc},
 		event.Comparison{What: "resources touched", Baseline: fmt.Sprintf("%d known", st.Profile.Resources.Len()), Observed: res})

@@ -117,3 +117,14 @@ func roundDur(d time.Duration) time.Duration {
 	}
 	return d.Round(time.Millisecond)
 }
+
+// span says a long duration for people: "15 days", "3 hours".
+func span(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	}
+	return roundDur(d).String()
+}
