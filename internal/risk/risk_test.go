@@ -70,7 +70,7 @@ func TestIncidents(t *testing.T) {
 	a2 := add("2", "dana", "session.hijack", event.SeverityCritical, time.Hour)
 	b1 := add("3", "eli", "mfa.fatigue", event.SeverityLow, time.Hour)
 	a3 := add("4", "dana", "credential.api_token_created", event.SeverityLow, 6*time.Hour) // 5 h after the last: same
-	a4 := add("5", "dana", "mfa.fatigue", event.SeverityLow, 13*time.Hour)                // 7 h after: new
+	a4 := add("5", "dana", "mfa.fatigue", event.SeverityLow, 13*time.Hour)                 // 7 h after: new
 	if a1.Incident != a2.Incident || a2.Incident != a3.Incident || a3.Incident == a4.Incident || b1.Incident == a1.Incident {
 		t.Fatalf("incidents: %s %s %s %s %s", a1.Incident, a2.Incident, a3.Incident, a4.Incident, b1.Incident)
 	}
