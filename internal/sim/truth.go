@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"github.com/vigil-zt/vigil/internal/detect"
 	"io"
 	"slices"
 	"strings"
@@ -74,23 +75,22 @@ const (
 	ExpectAtMostLow = "at_most_low"
 )
 
-// Rule ids of the built-in detectors.
+// Rule ids of the built-in detectors, which the truth file names.
 const (
-	RuleSessionHijack    = "session.hijack"
-	RuleImpossibleTravel = "session.impossible_travel"
-	RuleMFAFatigue       = "mfa.fatigue"
-	RuleRecoveryTakeover = "account.recovery_takeover"
-	RuleAdminGrant       = "privilege.admin_grant"
-	RuleAPITokenCreated  = "credential.api_token_created"
-	RuleAccessKeyCreated = "credential.access_key_created"
-	RuleVolumeSpike      = "activity.volume_spike"
-	RuleNHINewResource   = "nhi.new_resource"
-	RuleNHIOrigin        = "nhi.anomalous_origin"
+	RuleSessionHijack    = detect.RuleSessionHijack
+	RuleImpossibleTravel = detect.RuleImpossibleTravel
+	RuleMFAFatigue       = detect.RuleMFAFatigue
+	RuleRecoveryTakeover = detect.RuleRecoveryTakeover
+	RuleAdminGrant       = detect.RuleAdminGrant
+	RuleAPITokenCreated  = detect.RuleAPITokenCreated
+	RuleAccessKeyCreated = detect.RuleAccessKeyCreated
+	RuleVolumeSpike      = detect.RuleVolumeSpike
+	RuleNHINewResource   = detect.RuleNHINewResource
+	RuleNHIOrigin        = detect.RuleNHIAnomalousOrigin
 )
 
 // Rules lists every built-in detector's rule id.
-var Rules = []string{RuleSessionHijack, RuleImpossibleTravel, RuleMFAFatigue, RuleRecoveryTakeover,
-	RuleAdminGrant, RuleAPITokenCreated, RuleAccessKeyCreated, RuleVolumeSpike, RuleNHINewResource, RuleNHIOrigin}
+var Rules = detect.Rules
 
 const maxTruthEvents = 50
 
