@@ -387,18 +387,11 @@ func (s *Store) Events(ctx context.Context, q store.Query, fn func(store.Row) er
 		where = append(where, "time < ?")
 		args = append(args, q.Until.UnixNano())
 	}
-	sqlText := "SELECT id, source, vendor_id, time, received, block, slot, part FROM events"
-	if len(where) > 0 {
-		sqlText += " WHERE " + strings.Join(where, " AND ")
-	}
+	order := " ORDER BY time, id"
 	if q.Desc {
-		sqlText += " ORDER BY time DESC, id DESC"
-	} else {
-		sqlText += " ORDER BY time, id"
+		order = " ORDER BY time DESC, id DESC"
 	}
-	if q.Limit > 0 {
-		sqlText += " LIMIT " + strconv.Itoa(q.Limit)
-	}
+	sqlText := "SELECT id, source, vendor_id, time, received, block, slot, part FROM events" + whereSQL(where) + order + limitSQL(q.Limit)
 	rows, err := s.db.QueryContext(ctx, sqlText, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: query events: %w", err)
@@ -474,16 +467,12 @@ func (s *Store) CountEvents(ctx context.Context) (int64, error) {
 
 // Quarantined calls fn for quarantined records, oldest first.
 func (s *Store) Quarantined(ctx context.Context, q store.QuarantineQuery, fn func(store.QuarantineRow) error) error {
-	sqlText := "SELECT id, received, origin, line, elem, source, reason, raw FROM quarantine"
+	var where []string
 	var args []any
 	if q.Origin != "" {
-		sqlText += " WHERE origin = ?"
-		args = append(args, q.Origin)
+		where, args = append(where, "origin = ?"), append(args, q.Origin)
 	}
-	sqlText += " ORDER BY id"
-	if q.Limit > 0 {
-		sqlText += " LIMIT " + strconv.Itoa(q.Limit)
-	}
+	sqlText := "SELECT id, received, origin, line, elem, source, reason, raw FROM quarantine" + whereSQL(where) + " ORDER BY id" + limitSQL(q.Limit)
 	rows, err := s.db.QueryContext(ctx, sqlText, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: query quarantine: %w", err)
