@@ -208,6 +208,22 @@ func (s *Store) UpdateAction(ctx context.Context, a respond.Action) error {
 	return nil
 }
 
+// ClaimAction moves a pending action to sending (writing a), unless
+// another dispatcher claimed it first.
+func (s *Store) ClaimAction(ctx context.Context, a respond.Action) (bool, error) {
+	body, err := json.Marshal(&a)
+	if err != nil {
+		return false, err
+	}
+	r, err := s.db.ExecContext(ctx, "UPDATE actions SET state = ?, next_at = ?, updated = ?, body = ? WHERE id = ? AND state = ?",
+		a.State, a.NextAt.UnixNano(), a.Updated.UnixNano(), string(body), a.ID, respond.StatePending)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: claim action %s: %w", a.ID, err)
+	}
+	n, _ := r.RowsAffected()
+	return n == 1, nil
+}
+
 // DueActions returns pending actions whose time has come, oldest first.
 func (s *Store) DueActions(ctx context.Context, now time.Time, limit int) ([]respond.Action, error) {
 	return s.actions(ctx, "SELECT body FROM actions WHERE state = ? AND next_at <= ? ORDER BY next_at, id"+limitSQL(limit),
@@ -249,6 +265,11 @@ func (s *Store) actions(ctx context.Context, text string, args ...any) ([]respon
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// ActionsInState returns every action in a state.
+func (s *Store) ActionsInState(ctx context.Context, state string) ([]respond.Action, error) {
+	return s.Actions(ctx, store.ActionQuery{State: state})
 }
 
 // CountActions returns how many actions are in a state.
