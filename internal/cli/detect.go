@@ -87,7 +87,7 @@ func engineConfig(c *config.Config) (detect.Config, error) {
 		}
 	}
 	for _, r := range cd.Disabled {
-		if !slices.Contains(detect.Rules, r) && !strings.HasPrefix(r, "sigma.") {
+		if !slices.Contains(detect.Rules, r) && !slices.Contains(detect.ResponseRules, r) && !strings.HasPrefix(r, "sigma.") {
 			return d, fmt.Errorf("detect.disabled: unknown rule %q (built-in rules: %s)", r, strings.Join(detect.Rules, ", "))
 		}
 	}

@@ -457,3 +457,34 @@ func TestRecoveryIgnoresTheVictimsOwnSession(t *testing.T) {
 		}
 	}
 }
+
+func TestRevokedSessionReuse(t *testing.T) {
+	sess := "102stolen"
+	e := New(DefaultConfig())
+	feed := func(evs ...event.Event) []event.Alert {
+		var out []event.Alert
+		for i := range evs {
+			out = append(out, e.Process(&evs[i])...)
+		}
+		return out
+	}
+	feed(history(dana)...)
+	feed(login(after(0), dana, sess, home, mac))
+	e.Revoked(dana, after(time.Minute), "act-123 okta clear_sessions")
+	// A new sign-in after the revocation is the user coming back: fine.
+	if got := feed(login(after(2*time.Minute), dana, "fresh", home, mac)); len(got) != 0 {
+		t.Fatalf("new session: %v", fired(got, ""))
+	}
+	// The revoked session used again: critical, once.
+	got := feed(sso(after(3*time.Minute), dana, sess, "Slack", hosting, evil), sso(after(4*time.Minute), dana, sess, "Jira", hosting, evil))
+	if diff := cmp.Diff([]string{"session.used_after_revocation/critical"}, fired(got, RuleRevokedReuse)); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+	// Specific credentials: an access key deactivated, then used.
+	key := ev(after(10*time.Minute), event.SourceCloudTrail, "ListBuckets", event.CategoryAPIActivity, event.ActivityList, "svc-backup", hosting, awsCLI)
+	key.Session.AccessKeyID = "AKIAEXAMPLEKEY"
+	e.Revoked("svc-backup", after(9*time.Minute), "act-9 aws deactivate_key", "AKIAEXAMPLEKEY")
+	if got := feed(key); len(fired(got, RuleRevokedReuse)) != 1 {
+		t.Errorf("deactivated key used: %v", fired(got, ""))
+	}
+}

@@ -160,7 +160,7 @@ func New(cfg Config, matchers ...RuleMatcher) *Engine {
 	// sensitive action.
 	e.dets = []detector{
 		hijack{}, travel{}, mfaFatigue{}, volumeSpike{}, adminGrant{}, credentialCreated{},
-		nhiNewResource{}, nhiAnomalousOrigin{}, recoveryTakeover{},
+		nhiNewResource{}, nhiAnomalousOrigin{}, recoveryTakeover{}, revokedReuse{},
 	}
 	return e
 }
@@ -175,6 +175,9 @@ type identity struct {
 	Sessions []session
 	MFA      mfaState
 	Recovery *recovery
+	// Revoked is the last revocation of the identity's sessions, when
+	// Vigil made one.
+	Revoked *revocation
 	// SpikeHour is the hour (Unix hours) a volume spike last fired in;
 	// SpikeHigh says it fired at high severity.
 	SpikeHour int64
@@ -369,6 +372,7 @@ var titles = map[string]string{
 	RuleVolumeSpike:        "Data access far above the identity's baseline",
 	RuleNHINewResource:     "Machine identity touched a new resource",
 	RuleNHIAnomalousOrigin: "Machine credential used from a new origin",
+	RuleRevokedReuse:       "Revoked session used again",
 }
 
 // tags are MITRE ATT&CK techniques.
@@ -383,6 +387,7 @@ var tags = map[string][]string{
 	RuleVolumeSpike:        {"attack.t1530"},
 	RuleNHINewResource:     {"attack.t1078.004"},
 	RuleNHIAnomalousOrigin: {"attack.t1078.004"},
+	RuleRevokedReuse:       {"attack.t1550.004"},
 }
 
 // isNonHuman reports whether the actor of ev is a machine identity: a
