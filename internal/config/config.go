@@ -20,8 +20,15 @@ import (
 
 // Config is the whole file.
 type Config struct {
+	Server Server `yaml:"server"`
+	Store  Store  `yaml:"store"`
 	Detect Detect `yaml:"detect"`
 	Risk   Risk   `yaml:"risk"`
+	// Sources, Connectors, Playbooks and Guardrails configure vigil serve.
+	Sources    Sources     `yaml:"sources"`
+	Connectors []Connector `yaml:"connectors"`
+	Playbooks  []Playbook  `yaml:"playbooks"`
+	Guardrails Guardrails  `yaml:"guardrails"`
 	// GeoIP lists MaxMind-format databases (ASN, City, Country).
 	GeoIP []string `yaml:"geoip"`
 	// Rules is a directory of Sigma rules to load.
@@ -223,7 +230,7 @@ func stripLine(msg string) string {
 
 // Default returns the configuration with every default filled in.
 func Default() *Config {
-	return &Config{
+	c := &Config{
 		Detect: Detect{
 			Learning:          Duration(7 * 24 * time.Hour),
 			LearningMinEvents: 20,
@@ -238,6 +245,8 @@ func Default() *Config {
 		},
 		Risk: Risk{HalfLife: Duration(24 * time.Hour), IncidentWindow: Duration(6 * time.Hour)},
 	}
+	serviceDefaults(c)
+	return c
 }
 
 // Validate checks values for sense.
@@ -262,6 +271,7 @@ func (c *Config) Validate() error {
 	check(d.SharedNetwork >= 0, "detect.shared_network_identities must not be negative")
 	check(c.Risk.HalfLife > 0, "risk.half_life must be positive")
 	check(c.Risk.IncidentWindow > 0, "risk.incident_window must be positive")
+	problems = append(problems, c.validateService()...)
 	if len(problems) > 0 {
 		return &Error{Msg: strings.Join(problems, "; ")}
 	}

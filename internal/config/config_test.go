@@ -40,11 +40,13 @@ func TestGoodFiles(t *testing.T) {
 
 func TestBadFiles(t *testing.T) {
 	want := map[string]string{
-		"unknown_key.bad.yml":   "unknown_key.bad.yml:3: field mfa_fatige not found",
-		"bad_duration.bad.yml":  `bad_duration.bad.yml:3: "ten minutes" is not a duration`,
-		"bad_network.bad.yml":   `bad_network.bad.yml:3: "203.0.113.0/33" is not a prefix`,
-		"invalid_value.bad.yml": "invalid_value.bad.yml: detect.volume_spike.factor must be at least 1",
-		"not_yaml.bad.yml":      "not_yaml.bad.yml:1:",
+		"unknown_key.bad.yml":                "unknown_key.bad.yml:3: field mfa_fatige not found",
+		"bad_duration.bad.yml":               `bad_duration.bad.yml:3: "ten minutes" is not a duration`,
+		"bad_network.bad.yml":                `bad_network.bad.yml:3: "203.0.113.0/33" is not a prefix`,
+		"invalid_value.bad.yml":              "invalid_value.bad.yml: detect.volume_spike.factor must be at least 1",
+		"not_yaml.bad.yml":                   "not_yaml.bad.yml:1:",
+		"literal_secret.bad.yml":             "literal_secret.bad.yml:5: secrets come from {env: NAME} or {file: PATH}",
+		"playbook_unknown_connector.bad.yml": `action "octa.clear_sessions" names no configured connector`,
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yml")
 	if len(files) != len(want) {
@@ -88,4 +90,31 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("Parse accepted what Validate rejects")
 		}
 	})
+}
+
+func TestServiceConfig(t *testing.T) {
+	c, err := Load("testdata/service.good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Server.Listen != "127.0.0.1:8443" || len(c.Sources.OktaPoll) != 1 || len(c.Connectors) != 4 || len(c.Playbooks) != 2 ||
+		c.Guardrails.Breaker.Max != 10 || c.Connectors[0].Token.Env != "OKTA_API_TOKEN" || c.Sources.GraphPoll[0].ClientSecret.File == "" {
+		t.Fatalf("parsed %+v", c)
+	}
+	t.Setenv("OKTA_API_TOKEN", "s3cret")
+	if v, err := c.Connectors[0].Token.Value(); err != nil || v != "s3cret" {
+		t.Errorf("env secret: %q %v", v, err)
+	}
+	if s := c.Connectors[0].Token.String(); strings.Contains(s, "s3cret") {
+		t.Errorf("String() shows the value: %s", s)
+	}
+	_, err = c.Connectors[2].AccessKeyID.Value()
+	if err == nil || !strings.Contains(err.Error(), "AWS_ACCESS_KEY_ID") {
+		t.Errorf("unset env: %v", err)
+	}
+	f := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(f, []byte("from-file\n"), 0o600)
+	if v, err := (Secret{File: f}).Value(); err != nil || v != "from-file" {
+		t.Errorf("file secret: %q %v", v, err)
+	}
 }
