@@ -2,8 +2,10 @@ package store
 
 import (
 	"crypto/sha256"
+
 	"encoding/binary"
 	"errors"
+	"github.com/vigil-zt/vigil/internal/event"
 	"time"
 )
 
@@ -42,6 +44,12 @@ const (
 	StatusDismissed     = "dismissed"
 	StatusFalsePositive = "false_positive"
 )
+
+// IncidentRow is an incident with its status, which people set.
+type IncidentRow struct {
+	event.Incident
+	Status string `json:"status"`
+}
 
 // Token is an API token as stored: its secret only as a hash.
 type Token struct {

@@ -73,15 +73,9 @@ func (s *Store) SetIncidentStatus(ctx context.Context, id, status string) error 
 	return nil
 }
 
-// IncidentRow is an incident with its status.
-type IncidentRow struct {
-	event.Incident
-	Status string `json:"status"`
-}
-
 // Incidents returns incidents, most recently updated first, without their
 // alerts.
-func (s *Store) Incidents(ctx context.Context, q store.IncidentQuery) ([]IncidentRow, error) {
+func (s *Store) Incidents(ctx context.Context, q store.IncidentQuery) ([]store.IncidentRow, error) {
 	var where []string
 	var args []any
 	if q.Identity != "" {
@@ -99,13 +93,13 @@ func (s *Store) Incidents(ctx context.Context, q store.IncidentQuery) ([]Inciden
 		return nil, fmt.Errorf("sqlite: incidents: %w", err)
 	}
 	defer rows.Close()
-	var out []IncidentRow
+	var out []store.IncidentRow
 	for rows.Next() {
 		var body, status string
 		if err := rows.Scan(&body, &status); err != nil {
 			return nil, err
 		}
-		var r IncidentRow
+		var r store.IncidentRow
 		if err := json.Unmarshal([]byte(body), &r.Incident); err != nil {
 			return nil, fmt.Errorf("sqlite: incident body: %w", err)
 		}
@@ -116,16 +110,16 @@ func (s *Store) Incidents(ctx context.Context, q store.IncidentQuery) ([]Inciden
 }
 
 // Incident returns one incident with its alerts in time order.
-func (s *Store) Incident(ctx context.Context, id string) (IncidentRow, error) {
+func (s *Store) Incident(ctx context.Context, id string) (store.IncidentRow, error) {
 	var body, status string
 	err := s.db.QueryRowContext(ctx, "SELECT body, status FROM incidents WHERE id = ?", id).Scan(&body, &status)
 	if errors.Is(err, sql.ErrNoRows) {
-		return IncidentRow{}, fmt.Errorf("incident %s: %w", id, store.ErrNotFound)
+		return store.IncidentRow{}, fmt.Errorf("incident %s: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
-		return IncidentRow{}, fmt.Errorf("sqlite: incident %s: %w", id, err)
+		return store.IncidentRow{}, fmt.Errorf("sqlite: incident %s: %w", id, err)
 	}
-	var r IncidentRow
+	var r store.IncidentRow
 	if err := json.Unmarshal([]byte(body), &r.Incident); err != nil {
 		return r, err
 	}
