@@ -138,6 +138,9 @@ type Result struct {
 	Events      int // new events stored
 	Quarantined int // quarantined records in the batch (stored once)
 	BySource    map[event.Source]SourceCounts
+	// Fresh says, for each of the batch's records, whether it held an
+	// event not stored before: live detection judges only those.
+	Fresh []bool
 }
 
 // SourceCounts is Result for one source.

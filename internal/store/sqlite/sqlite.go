@@ -199,6 +199,7 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) (store.Result, error
 		newRec[p.rec] = true
 	}
 
+	res.Fresh = newRec
 	// The block holds the records that have at least one new event.
 	slot := make([]int, len(b.Records))
 	var raws [][]byte

@@ -170,8 +170,12 @@ func testPartialDuplicates(t *testing.T, open Opener) {
 		old,
 		rec(`{"id":"new2"}`, "okta", "dana@example.com", t0.Add(2*time.Minute), "new2"),
 	)
-	if diff := cmp.Diff(counts{2, 1, 2, 0}, got(mustAppend(t, s, b))); diff != "" {
+	res := mustAppend(t, s, b)
+	if diff := cmp.Diff(counts{2, 1, 2, 0}, got(res)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]bool{true, false, true}, res.Fresh); diff != "" {
+		t.Errorf("fresh records (-want +got):\n%s", diff)
 	}
 	var raws []string
 	for _, r := range rows(t, s, store.Query{}) {
