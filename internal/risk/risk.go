@@ -96,12 +96,13 @@ func Level(score float64) event.Severity {
 type Incidents struct {
 	c    Config
 	open map[string]*event.Incident // by identity
+	byID map[string]*event.Incident
 	all  []*event.Incident
 }
 
 // NewIncidents returns an empty grouper.
 func NewIncidents(c Config) *Incidents {
-	return &Incidents{c: c, open: make(map[string]*event.Incident)}
+	return &Incidents{c: c, open: make(map[string]*event.Incident), byID: make(map[string]*event.Incident)}
 }
 
 // Add files a (so far unfiled) alert into its identity's open incident, or
@@ -116,6 +117,7 @@ func (g *Incidents) Add(a *event.Alert) *event.Incident {
 			Opened: a.Time, Updated: a.Time, Severity: a.Severity,
 		}
 		g.open[a.Identity] = inc
+		g.byID[inc.ID] = inc
 		g.all = append(g.all, inc)
 	}
 	a.Incident = inc.ID
@@ -137,6 +139,31 @@ func (g *Incidents) Add(a *event.Alert) *event.Incident {
 		inc.Severity = event.SeverityHigh
 	}
 	return inc
+}
+
+// Get returns the incident with id, or nil.
+func (g *Incidents) Get(id string) *event.Incident { return g.byID[id] }
+
+// Prune forgets incidents that can no longer grow (quiet for longer than
+// the window at now): a long-running service keeps them in its store, not
+// in memory. It returns how many it forgot.
+func (g *Incidents) Prune(now time.Time) int {
+	keep := g.all[:0]
+	n := 0
+	for _, inc := range g.all {
+		if now.Sub(inc.Updated) > g.c.Window {
+			delete(g.byID, inc.ID)
+			if g.open[inc.Identity] == inc {
+				delete(g.open, inc.Identity)
+			}
+			n++
+			continue
+		}
+		keep = append(keep, inc)
+	}
+	clear(g.all[len(keep):])
+	g.all = keep
+	return n
 }
 
 // All returns every incident in the order they were opened.

@@ -93,3 +93,20 @@ func TestIncidents(t *testing.T) {
 		t.Errorf("three low alerts of three rules: %s", last.Severity)
 	}
 }
+
+func TestPrune(t *testing.T) {
+	g := NewIncidents(DefaultConfig)
+	old := &event.Alert{ID: "1", Identity: "a", Rule: "r", Severity: "low", Time: t0}
+	recent := &event.Alert{ID: "2", Identity: "b", Rule: "r", Severity: "low", Time: t0.Add(5 * time.Hour)}
+	g.Add(old)
+	g.Add(recent)
+	if n := g.Prune(t0.Add(8 * time.Hour)); n != 1 || len(g.All()) != 1 || g.Get(old.Incident) != nil || g.Get(recent.Incident) == nil {
+		t.Fatalf("pruned %d, left %d", n, len(g.All()))
+	}
+	// The pruned identity's next alert opens a new incident.
+	again := &event.Alert{ID: "3", Identity: "a", Rule: "r", Severity: "low", Time: t0.Add(9 * time.Hour)}
+	g.Add(again)
+	if again.Incident == old.Incident {
+		t.Error("reused a pruned incident")
+	}
+}
