@@ -182,20 +182,25 @@ func (r *Responder) Manual(ctx context.Context, connector, kind, identity, targe
 	if !slices.Contains(c.Kinds(), kind) {
 		return Action{}, fmt.Errorf("connector %s does not do %s (it does %s)", connector, kind, strings.Join(c.Kinds(), ", "))
 	}
-	if target == "" {
-		target = identity
-	}
-	now := r.cfg.Now()
-	act := Action{
-		ID: ActionID(incident+"|manual|"+decidedBy+"|"+now.Format(time.RFC3339Nano), connector, kind, target), Connector: connector, Kind: kind,
-		Identity: identity, Target: target, Incident: incident, DecidedBy: decidedBy, Mode: ModeEnforce,
-		State: StatePending, NextAt: now, Created: now, Updated: now,
-	}
+	act := ManualAction(connector, kind, identity, target, decidedBy, incident, r.cfg.Now())
 	if _, err := r.outbox.EnqueueAction(ctx, act); err != nil {
 		return act, err
 	}
 	r.kick()
 	return act, nil
+}
+
+// ManualAction builds the action a person asks for. Its id includes the
+// decider and the time, so that repeating a manual action repeats it.
+func ManualAction(connector, kind, identity, target, decidedBy, incident string, now time.Time) Action {
+	if target == "" {
+		target = identity
+	}
+	return Action{
+		ID: ActionID(incident+"|manual|"+decidedBy+"|"+now.Format(time.RFC3339Nano), connector, kind, target), Connector: connector, Kind: kind,
+		Identity: identity, Target: target, Incident: incident, DecidedBy: decidedBy, Mode: ModeEnforce,
+		State: StatePending, NextAt: now, Created: now, Updated: now,
+	}
 }
 
 func (r *Responder) protected(identity string) bool {
