@@ -1,0 +1,262 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/ingest"
+	"github.com/vigil-zt/vigil/internal/sim"
+	"github.com/vigil-zt/vigil/internal/vendortest"
+	"github.com/vigil-zt/vigil/internal/vendortest/oktaadmin"
+)
+
+// syncBuffer is a bytes.Buffer safe for the service's writes and the
+// test's reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// service is a running `vigil serve` in this process.
+type service struct {
+	url    string
+	db     string
+	stderr *syncBuffer
+	stop   func() int
+}
+
+var servingRE = regexp.MustCompile(`serving on (http://[^ ]+) `)
+
+func startService(t *testing.T, db, configYAML string) *service {
+	t.Helper()
+	cfg := filepath.Join(filepath.Dir(db), "vigil.yaml")
+	if err := os.WriteFile(cfg, []byte(configYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errb := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"serve", "--db", db, "--config", cfg, "--listen", "127.0.0.1:0"}, strings.NewReader(""), io.Discard, errb)
+	}()
+	deadline := time.Now().Add(30 * time.Second) // guards a hang; asserts no speed
+	for {
+		if m := servingRE.FindStringSubmatch(errb.String()); m != nil {
+			s := &service{url: m[1], db: db, stderr: errb}
+			var once sync.Once
+			code := 0
+			s.stop = func() int { once.Do(func() { cancel(); code = <-done }); return code }
+			t.Cleanup(func() { s.stop() })
+			return s
+		}
+		select {
+		case code := <-done:
+			cancel()
+			t.Fatalf("vigil serve exited %d: %s", code, errb.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("vigil serve did not start: %s", errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func newToken(t *testing.T, db, name, role string) string {
+	t.Helper()
+	r := run(t, "", "token", "create", "--db", db, "--name", name, "--role", role)
+	if r.code != 0 {
+		t.Fatalf("token create: %+v", r)
+	}
+	return strings.TrimSpace(r.stdout)
+}
+
+func (s *service) call(t *testing.T, method, path, token string, body io.Reader) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.url+path, body)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// TestServeKillsHijackedSessions is the service's acceptance test: a
+// simulated organization's logs (with a session replay and its benign
+// look-alikes) are streamed into a running `vigil serve` over HTTP, in
+// event-time order; the service must revoke the victims' sessions on the
+// fake Okta exactly once each, and never touch the look-alikes.
+func TestServeKillsHijackedSessions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a service over a simulated organization")
+	}
+	dir := t.TempDir()
+	org := filepath.Join(dir, "org")
+	if r := run(t, "", "simulate", "--out", org, "--seed", "5", "--people", "60", "--service-accounts", "8", "--days", "14",
+		"--cloudtrail-format", "ndjson"); r.code != 0 {
+		t.Fatalf("simulate: %+v", r)
+	}
+	var directory sim.Directory
+	b, _ := os.ReadFile(filepath.Join(org, "org.json"))
+	if err := json.Unmarshal(b, &directory); err != nil {
+		t.Fatal(err)
+	}
+	okta := oktaadmin.New(t)
+	ids := map[string]string{} // login → Okta id
+	for _, p := range directory.People {
+		okta.AddUser(oktaadmin.User{ID: p.OktaID, Login: p.Login, Sessions: 3})
+		ids[p.Login] = p.OktaID
+	}
+	t.Setenv("VIGIL_TEST_OKTA_TOKEN", oktaadmin.DefaultAPIToken)
+
+	db := filepath.Join(dir, "vigil.db")
+	ingestTok := newToken(t, db, "pipeline", "ingest")
+	viewer := newToken(t, db, "analyst", "viewer")
+	svc := startService(t, db, fmt.Sprintf(`
+connectors:
+  - name: okta
+    type: okta
+    url: %s
+    token: {env: VIGIL_TEST_OKTA_TOKEN}
+playbooks:
+  - name: kill-hijacked-sessions
+    rules: [session.hijack]
+    min_severity: high
+    kinds: [human, admin]
+    actions: [okta.clear_sessions]
+    mode: enforce
+guardrails:
+  breaker: {max: 50, window: 10m}
+`, okta.URL()))
+
+	// Stream the logs in event-time order, as vendors would push them.
+	inputs, _, err := ingest.Resolve([]string{filepath.Join(org, "logs")}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch bytes.Buffer
+	n, posted := 0, 0
+	flush := func() {
+		if n == 0 {
+			return
+		}
+		code, body := svc.call(t, "POST", "/v1/ingest/auto", ingestTok, bytes.NewReader(batch.Bytes()))
+		if code != 200 {
+			t.Fatalf("ingest: %d %s", code, body)
+		}
+		posted += n
+		batch.Reset()
+		n = 0
+	}
+	var lastRaw []byte
+	_, err = ingest.Stream(context.Background(), inputs, ingest.StreamOptions{}, func(ev *event.Event) error {
+		if bytes.Equal(ev.Raw, lastRaw) { // one record, several events
+			return nil
+		}
+		lastRaw = ev.Raw
+		batch.Write(ev.Raw)
+		batch.WriteByte('\n')
+		if n++; n == 500 {
+			flush()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flush()
+
+	f, _ := os.Open(filepath.Join(org, "truth.jsonl"))
+	truth, err := sim.ReadTruth(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	victims, lookalikes := map[string]bool{}, map[string]bool{}
+	for _, tr := range truth {
+		if tr.Rule != sim.RuleSessionHijack {
+			continue
+		}
+		if tr.Kind == sim.KindAttack {
+			victims[tr.Identity] = true
+		} else {
+			lookalikes[tr.Identity] = true
+		}
+	}
+	if len(victims) == 0 || len(lookalikes) == 0 {
+		t.Fatalf("the simulation has %d hijack victims and %d look-alikes", len(victims), len(lookalikes))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for v := range victims {
+		if err := okta.WaitDeliveries(ctx, vendortest.KindClearSessions, ids[v], 1); err != nil {
+			t.Fatalf("no session revocation for the victim %s (%s): %v\n%s", v, ids[v], err, svc.stderr.String())
+		}
+	}
+	// Let any stray action through before counting.
+	svc.stop()
+	for v := range victims {
+		if got := okta.Deliveries(vendortest.KindClearSessions, ids[v]); got != 1 {
+			t.Errorf("victim %s: %d revocations, want exactly 1", v, got)
+		}
+		if u, _ := okta.User(ids[v]); u.Sessions != 0 {
+			t.Errorf("victim %s still holds %d sessions", v, u.Sessions)
+		}
+	}
+	for l := range lookalikes {
+		if got := okta.Count(vendortest.KindClearSessions, ids[l]); got != 0 {
+			t.Errorf("look-alike %s: %d revocation requests, want none", l, got)
+		}
+	}
+	if total := okta.Deliveries(vendortest.KindClearSessions, ""); total != len(victims) {
+		t.Errorf("%d revocations in all, want %d (one per victim)", total, len(victims))
+	}
+	t.Logf("posted %d records; %d victims revoked once each; %d look-alikes untouched", posted, len(victims), len(lookalikes))
+
+	// The service kept what it did: restart it and read it back.
+	svc = startService(t, db, fmt.Sprintf("connectors:\n  - name: okta\n    type: okta\n    url: %s\n    token: {env: VIGIL_TEST_OKTA_TOKEN}\n", okta.URL()))
+	for v := range victims {
+		code, body := svc.call(t, "GET", "/v1/actions?identity="+v, viewer, nil)
+		if code != 200 || !strings.Contains(string(body), `"state":"done"`) || !strings.Contains(string(body), `"decided_by":"playbook:kill-hijacked-sessions"`) {
+			t.Errorf("actions of %s: %d %s", v, code, body)
+		}
+		code, body = svc.call(t, "GET", "/v1/incidents?identity="+v, viewer, nil)
+		if code != 200 || !strings.Contains(string(body), "session.hijack") {
+			t.Errorf("incidents of %s: %d %s", v, code, body)
+		}
+	}
+	if code, body := svc.call(t, "GET", "/metrics", viewer, nil); code != 200 || !strings.Contains(string(body), `vigil_outbox_depth`) {
+		t.Errorf("metrics: %d", code)
+	}
+	if r := run(t, "", "audit", "verify", "--db", db); r.code != 0 || !strings.Contains(r.stdout, "intact") {
+		t.Errorf("audit verify: %+v", r)
+	}
+}
