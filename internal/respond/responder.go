@@ -288,7 +288,9 @@ func (r *Responder) recover(ctx context.Context) error {
 	return nil
 }
 
-// dispatch sends every due action, concurrently per action.
+// dispatch sends every due action, each in its own goroutine: a slow
+// vendor does not hold up the next action (claimed actions are no longer
+// due, so none is sent twice).
 func (r *Responder) dispatch(ctx context.Context) error {
 	for {
 		due, err := r.outbox.DueActions(ctx, r.cfg.Now(), 64)
@@ -311,7 +313,6 @@ func (r *Responder) dispatch(ctx context.Context) error {
 				r.deliver(context.WithoutCancel(ctx), a)
 			}(a)
 		}
-		r.inflight.Wait()
 	}
 }
 
