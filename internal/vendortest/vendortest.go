@@ -405,10 +405,13 @@ func RandHex(n int) string {
 // redacted clones h without credential values.
 func redacted(h http.Header) http.Header {
 	h = h.Clone()
-	for _, k := range []string{"Authorization", "X-Amz-Security-Token", "Cookie"} {
-		if v := h.Get(k); v != "" {
-			scheme, _, _ := strings.Cut(v, " ")
-			h.Set(k, scheme+" [redacted]")
+	if v := h.Get("Authorization"); v != "" {
+		scheme, _, _ := strings.Cut(v, " ")
+		h.Set("Authorization", scheme+" [redacted]")
+	}
+	for _, k := range []string{"X-Amz-Security-Token", "Cookie"} {
+		if h.Get(k) != "" {
+			h.Set(k, "[redacted]")
 		}
 	}
 	return h
