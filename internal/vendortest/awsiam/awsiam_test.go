@@ -27,7 +27,7 @@ func TestUnsignedRequestsRefused(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		var er struct {
-			Error struct{ Type, Code, Message string }
+			Error     struct{ Type, Code, Message string }
 			RequestID string `xml:"RequestId"`
 		}
 		if err := xml.Unmarshal(b, &er); err != nil {
