@@ -12,14 +12,17 @@
 // then reads the user (GET /api/v1/users/{id}) and reports success when
 // the user is SUSPENDED, so a retry after a crash is not a failure.
 //
-// Least privilege: prefer an OAuth 2.0 service app granted only the
-// okta.users.manage scope (which includes reading users) and a custom
-// admin role limited to the users Vigil may act on, passing its access
-// tokens through Config.AccessToken. An SSWS API token inherits every
-// permission of the admin who created it, so create it as a dedicated
-// service admin holding a custom role with only "Edit users' lifecycle
-// states", "Clear users' sessions" and "Reset users' authenticators" (plus
-// view users) on a resource set of those users, never a super admin.
+// Least privilege: create a custom admin role holding only the
+// permissions okta.users.lifecycle.clearSessions ("Clear user sessions"),
+// okta.users.lifecycle.suspend ("Suspend users"),
+// okta.users.credentials.resetFactors ("Edit users' authenticator
+// operations") and okta.users.read, bound to a resource set of the users
+// automation may act on (not administrators). Assign it to an OAuth 2.0
+// service app granted the okta.users.manage scope and pass that app's
+// access tokens through Config.AccessToken; or assign it to a dedicated
+// service admin and create the SSWS API token as that admin (a token
+// carries every permission of the admin who created it, so never create
+// it as a super admin).
 package okta
 
 import (
