@@ -228,7 +228,7 @@ func newBenchCmd(e *env) *cobra.Command {
 	}
 	addFlags(detectCmd)
 	detectCmd.Flags().StringVar(&rulesDir, "rules", "", "Sigma rules to load as well")
-	cmd.AddCommand(ingestCmd, decodeCmd, detectCmd)
+	cmd.AddCommand(ingestCmd, decodeCmd, detectCmd, newBenchRespondCmd(e))
 	return cmd
 }
 

@@ -35,12 +35,12 @@ func buildVigil(t *testing.T) string {
 type process struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *syncBuffer
+	stderr *lockedBuffer
 }
 
 func startProcess(t *testing.T, bin, db, cfg string, env ...string) *process {
 	t.Helper()
-	p := &process{stderr: &syncBuffer{}}
+	p := &process{stderr: &lockedBuffer{}}
 	p.cmd = exec.Command(bin, "serve", "--db", db, "--config", cfg, "--listen", "127.0.0.1:0")
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stderr = p.stderr

@@ -165,7 +165,9 @@ func (l *live) Append(ctx context.Context, b *store.Batch) (store.Result, error)
 			}
 		}
 	}
-	return res, l.process(ctx, fresh, received)
+	// Stored events are judged and their alerts kept even if the caller
+	// goes away now: a retry would find them duplicates and judge nothing.
+	return res, l.process(context.WithoutCancel(ctx), fresh, received)
 }
 
 func originKind(origin string) string {

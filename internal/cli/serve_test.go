@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -22,34 +21,13 @@ import (
 	"github.com/vigil-zt/vigil/internal/vendortest/oktaadmin"
 )
 
-// syncBuffer is a bytes.Buffer safe for the service's writes and the
-// test's reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // service is a running `vigil serve` in this process.
 type service struct {
 	url    string
 	db     string
-	stderr *syncBuffer
+	stderr *lockedBuffer
 	stop   func() int
 }
-
-var servingRE = regexp.MustCompile(`serving on (http://[^ ]+) `)
 
 func startService(t *testing.T, db, configYAML string) *service {
 	t.Helper()
@@ -58,7 +36,7 @@ func startService(t *testing.T, db, configYAML string) *service {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	errb := &syncBuffer{}
+	errb := &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- Run(ctx, []string{"serve", "--db", db, "--config", cfg, "--listen", "127.0.0.1:0"}, strings.NewReader(""), io.Discard, errb)

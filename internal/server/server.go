@@ -227,6 +227,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		he = &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body over %d bytes", mbe.Limit)}
 	case errors.Is(err, store.ErrNotFound):
 		he = &httpError{status: http.StatusNotFound, msg: "not found"}
+	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
+		// The client went away or the service is stopping: nothing failed
+		// that an operator must look at. 503 tells a client still there to
+		// send again (ingest is idempotent).
+		s.d.Log.Info("request abandoned", "method", r.Method, "path", r.URL.Path, "reason", err)
+		he = &httpError{status: http.StatusServiceUnavailable, msg: "request abandoned: " + r.Context().Err().Error()}
 	default:
 		var id [6]byte
 		rand.Read(id[:])

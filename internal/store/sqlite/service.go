@@ -22,7 +22,7 @@ func (s *Store) SaveAlerts(ctx context.Context, alerts []event.Alert) error {
 	if len(alerts) == 0 {
 		return nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: save alerts: %w", err)
 	}
@@ -51,7 +51,7 @@ func (s *Store) SaveIncident(ctx context.Context, inc *event.Incident) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO incidents (id, identity, opened, updated, severity, body) VALUES (?, ?, ?, ?, ?, ?)
+	_, err = s.w.ExecContext(ctx, `INSERT INTO incidents (id, identity, opened, updated, severity, body) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET updated = excluded.updated, severity = excluded.severity, body = excluded.body`,
 		inc.ID, inc.Identity, inc.Opened.UnixNano(), inc.Updated.UnixNano(), string(inc.Severity), string(body))
 	if err != nil {
@@ -63,7 +63,7 @@ func (s *Store) SaveIncident(ctx context.Context, inc *event.Incident) error {
 // SetIncidentStatus sets an incident's status (open, closed, dismissed,
 // false_positive).
 func (s *Store) SetIncidentStatus(ctx context.Context, id, status string) error {
-	r, err := s.db.ExecContext(ctx, "UPDATE incidents SET status = ? WHERE id = ?", status, id)
+	r, err := s.w.ExecContext(ctx, "UPDATE incidents SET status = ? WHERE id = ?", status, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: incident %s: %w", id, err)
 	}
@@ -175,7 +175,7 @@ func (s *Store) EnqueueAction(ctx context.Context, a respond.Action) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	r, err := s.db.ExecContext(ctx, `INSERT INTO actions (id, connector, kind, identity, incident, state, next_at, created, updated, body)
+	r, err := s.w.ExecContext(ctx, `INSERT INTO actions (id, connector, kind, identity, incident, state, next_at, created, updated, body)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 		a.ID, a.Connector, a.Kind, a.Identity, a.Incident, a.State, a.NextAt.UnixNano(), a.Created.UnixNano(), a.Updated.UnixNano(), string(body))
 	if err != nil {
@@ -191,7 +191,7 @@ func (s *Store) UpdateAction(ctx context.Context, a respond.Action) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.db.ExecContext(ctx, "UPDATE actions SET state = ?, next_at = ?, updated = ?, body = ? WHERE id = ?",
+	r, err := s.w.ExecContext(ctx, "UPDATE actions SET state = ?, next_at = ?, updated = ?, body = ? WHERE id = ?",
 		a.State, a.NextAt.UnixNano(), a.Updated.UnixNano(), string(body), a.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: update action %s: %w", a.ID, err)
@@ -209,7 +209,7 @@ func (s *Store) ClaimAction(ctx context.Context, a respond.Action) (bool, error)
 	if err != nil {
 		return false, err
 	}
-	r, err := s.db.ExecContext(ctx, "UPDATE actions SET state = ?, next_at = ?, updated = ?, body = ? WHERE id = ? AND state = ?",
+	r, err := s.w.ExecContext(ctx, "UPDATE actions SET state = ?, next_at = ?, updated = ?, body = ? WHERE id = ? AND state = ?",
 		a.State, a.NextAt.UnixNano(), a.Updated.UnixNano(), string(body), a.ID, respond.StatePending)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: claim action %s: %w", a.ID, err)
@@ -275,7 +275,7 @@ func (s *Store) CountActions(ctx context.Context, state string) (int, error) {
 
 // CreateToken stores a new API token.
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
-	_, err := s.db.ExecContext(ctx, "INSERT INTO tokens (id, name, role, hash, created) VALUES (?, ?, ?, ?, ?)",
+	_, err := s.w.ExecContext(ctx, "INSERT INTO tokens (id, name, role, hash, created) VALUES (?, ?, ?, ?, ?)",
 		t.ID, t.Name, t.Role, t.Hash, t.Created.UnixNano())
 	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
 		return fmt.Errorf("a token named %q exists already", t.Name)
@@ -332,7 +332,7 @@ func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
 
 // RevokeToken revokes the token named name.
 func (s *Store) RevokeToken(ctx context.Context, name string) error {
-	r, err := s.db.ExecContext(ctx, "UPDATE tokens SET revoked = 1 WHERE name = ?", name)
+	r, err := s.w.ExecContext(ctx, "UPDATE tokens SET revoked = 1 WHERE name = ?", name)
 	if err != nil {
 		return err
 	}
@@ -344,14 +344,14 @@ func (s *Store) RevokeToken(ctx context.Context, name string) error {
 
 // TouchToken records a token's use.
 func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, "UPDATE tokens SET last_used = ? WHERE id = ?", at.UnixNano(), id)
+	_, err := s.w.ExecContext(ctx, "UPDATE tokens SET last_used = ? WHERE id = ?", at.UnixNano(), id)
 	return err
 }
 
 // AppendAudit appends an entry to the audit log, chaining it to the last.
 // Seq, Prev and Hash are set here.
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error) {
-	tx, err := s.db.BeginTx(ctx, nil) // immediate: appends are serialized
+	tx, err := s.w.BeginTx(ctx, nil) // immediate: appends are serialized
 	if err != nil {
 		return e, fmt.Errorf("sqlite: audit: %w", err)
 	}
@@ -431,14 +431,14 @@ func (s *Store) Cursor(ctx context.Context, name string) (string, error) {
 
 // SetCursor sets a named cursor.
 func (s *Store) SetCursor(ctx context.Context, name, value string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO cursors (name, value, updated) VALUES (?, ?, ?)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO cursors (name, value, updated) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated = excluded.updated`, name, value, time.Now().UnixNano())
 	return err
 }
 
 // SaveState stores a named blob (the engine's snapshot).
 func (s *Store) SaveState(ctx context.Context, name string, data []byte) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO state (name, data, updated) VALUES (?, ?, ?)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO state (name, data, updated) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET data = excluded.data, updated = excluded.updated`, name, data, time.Now().UnixNano())
 	return err
 }
