@@ -1,14 +1,23 @@
 package ssf_test
 
 import (
+	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/vigil-zt/vigil/internal/ssf"
-	"github.com/vigil-zt/vigil/internal/ssf/ssftest"
+	"github.com/vigil-zt/vigil/internal/store/sqlite"
 )
 
-// The test store keeps the contract the production stores must keep, so the
-// transmitter's tests exercise what they will meet.
-func TestTestStoreConformance(t *testing.T) {
-	ssftest.TestStore(t, ssf.OpenTestStore)
+// The transmitter's tests run against the production store: a real SQLite
+// file with the service's migrations.
+func init() {
+	ssf.SetTestStore(func(t testing.TB) ssf.Store {
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st.SSF()
+	})
 }

@@ -25,7 +25,7 @@ func FuzzParseStreamRequest(f *testing.F) {
 	} {
 		f.Add([]byte(seed), false)
 	}
-	tr, err := New(Config{Issuer: "https://vigil.example", Store: &sqliteStore{}, Authorize: BearerTokens(nil)})
+	tr, err := New(Config{Issuer: "https://vigil.example", Store: openTestStore(f), Authorize: BearerTokens(nil)})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func (c *clock) advance(d time.Duration) {
 type harness struct {
 	t     *testing.T
 	tr    *Transmitter
-	store *sqliteStore
+	store Store
 	srv   *httptest.Server
 	cfg   Config
 }
