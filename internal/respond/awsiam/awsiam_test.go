@@ -197,8 +197,8 @@ func TestRetryable(t *testing.T) {
 			if _, err := c.Do(context.Background(), a); err != nil {
 				t.Fatalf("retry: %v", err)
 			}
-			if n := srv.Deliveries(vendortest.KindDeactivateKey, "AKIABOBKEY0000000001"); n != 1 {
-				t.Errorf("deliveries %d", n)
+			if d, n := srv.Deliveries(vendortest.KindDeactivateKey, "AKIABOBKEY0000000001"), srv.Count(vendortest.KindDeactivateKey, "AKIABOBKEY0000000001"); d != 1 || n != 2 {
+				t.Errorf("deliveries %d of %d requests, want 1 of 2", d, n)
 			}
 		})
 	}

@@ -263,3 +263,30 @@ func TestNewRejects(t *testing.T) {
 		t.Errorf("defaults: %v", err)
 	}
 }
+
+func TestConcurrentCallsShareOneToken(t *testing.T) {
+	srv, c, _ := setup(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 16 {
+		wg.Go(func() {
+			a := action(respond.KindClearSessions, "ada@contoso.com")
+			a.ID += string(rune('a' + i))
+			_, err := c.Do(context.Background(), a)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.Count(vendortest.KindToken, ""); n != 1 {
+		t.Errorf("%d token requests for 16 concurrent calls, want 1", n)
+	}
+	if n := srv.Deliveries(vendortest.KindClearSessions, "ada@contoso.com"); n != 16 {
+		t.Errorf("deliveries %d, want 16", n)
+	}
+}

@@ -218,6 +218,13 @@ func TestFailures(t *testing.T) {
 				if _, err := c.Do(context.Background(), action(respond.KindSignOut, tc.target)); err != nil {
 					t.Fatalf("retry: %v", err)
 				}
+				want := 2 // the failed sign-out and the retry
+				if strings.HasPrefix(tc.name, "token") {
+					want = 1 // the failure was the token's: one sign-out request
+				}
+				if d, n := srv.Deliveries(vendortest.KindSignOut, tc.target), srv.Count(vendortest.KindSignOut, tc.target); d != 1 || n != want {
+					t.Errorf("deliveries %d of %d sign-out requests, want 1 of %d", d, n, want)
+				}
 			}
 		})
 	}

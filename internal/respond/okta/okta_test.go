@@ -212,6 +212,9 @@ func TestRetryable(t *testing.T) {
 			if n := srv.Deliveries(vendortest.KindClearSessions, "00uada"); n != 1 {
 				t.Errorf("deliveries %d, want 1", n)
 			}
+			if n := srv.Count(vendortest.KindClearSessions, "ada@example.com"); n != 2 {
+				t.Errorf("raw requests %d, want 2 (the failed one and the retry)", n)
+			}
 		})
 	}
 }

@@ -163,8 +163,33 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("x-amzn-RequestId", requestID())
+	if r.URL.Path != "/" {
+		s.iamError(w, c, http.StatusNotFound, "Sender", "InvalidAction", "Could not find operation for path "+r.URL.Path)
+		return
+	}
+	params := r.URL.Query()
+	if r.Method == http.MethodPost {
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			s.iamError(w, c, http.StatusBadRequest, "Sender", "InvalidParameterValue", "Content-Type must be application/x-www-form-urlencoded")
+			return
+		}
+		form, err := url.ParseQuery(string(c.Body()))
+		if err != nil {
+			s.iamError(w, c, http.StatusBadRequest, "Sender", "MalformedQueryString", "Malformed request body")
+			return
+		}
+		for k, v := range form {
+			params[k] = v
+		}
+	}
+	// Route first, so failed attempts are logged with what they were for.
+	switch params.Get("Action") {
+	case "UpdateAccessKey":
+		c.Route(vendortest.KindDeactivateKey, params.Get("AccessKeyId"))
+	case "PutRolePolicy":
+		c.Route(vendortest.KindRevokeRoleTokens, params.Get("RoleName"))
+	}
 	if f, ok := c.Injected(vendortest.ScopeAPI); ok {
-		c.Route("", "")
 		switch {
 		case f.Status == http.StatusTooManyRequests || f.Status == http.StatusBadRequest:
 			s.iamError(w, c, http.StatusBadRequest, "Sender", "Throttling", "Rate exceeded")
@@ -175,36 +200,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if r.URL.Path != "/" {
-		c.Route("", "")
-		s.iamError(w, c, http.StatusNotFound, "Sender", "InvalidAction", "Could not find operation for path "+r.URL.Path)
-		return
-	}
-	params := r.URL.Query()
-	if r.Method == http.MethodPost {
-		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-			c.Route("", "")
-			s.iamError(w, c, http.StatusBadRequest, "Sender", "InvalidParameterValue", "Content-Type must be application/x-www-form-urlencoded")
-			return
-		}
-		form, err := url.ParseQuery(string(c.Body()))
-		if err != nil {
-			c.Route("", "")
-			s.iamError(w, c, http.StatusBadRequest, "Sender", "MalformedQueryString", "Malformed request body")
-			return
-		}
-		for k, v := range form {
-			params[k] = v
-		}
-	}
 	if code, msg := s.verify(r, c.Body()); code != "" {
-		c.Route("", "")
 		s.iamError(w, c, http.StatusForbidden, "Sender", code, msg)
 		return
 	}
 	action := params.Get("Action")
 	if params.Get("Version") != "2010-05-08" || (action != "UpdateAccessKey" && action != "PutRolePolicy") {
-		c.Route("", "")
 		s.iamError(w, c, http.StatusBadRequest, "Sender", "InvalidAction", "Could not find operation "+action+" for version "+params.Get("Version"))
 		return
 	}

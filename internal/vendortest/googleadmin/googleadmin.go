@@ -126,8 +126,8 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	}
 	s.Recorder = vendortest.NewRecorder(s.now)
 	s.mux.HandleFunc("POST /token", s.token)
-	s.mux.HandleFunc("POST /admin/directory/v1/users/{userKey}/signOut", s.authed(s.signOut))
-	s.mux.HandleFunc("GET /admin/directory/v1/users/{userKey}", s.authed(s.get))
+	s.mux.HandleFunc("POST /admin/directory/v1/users/{userKey}/signOut", s.authed(vendortest.KindSignOut, s.signOut))
+	s.mux.HandleFunc("GET /admin/directory/v1/users/{userKey}", s.authed(vendortest.KindRead, s.get))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c := vendortest.CallFrom(r)
 		s.googleError(w, c, http.StatusNotFound, "Not Found", "notFound", "", "NOT_FOUND")
@@ -193,6 +193,15 @@ func (s *Server) User(key string) (User, bool) {
 		return *u, true
 	}
 	return User{}, false
+}
+
+// Count counts requests of kind for the user with that id, email or alias ("" for
+// any user), failed ones included.
+func (s *Server) Count(kind, target string) int {
+	if u, ok := s.User(target); ok {
+		target = u.ID
+	}
+	return s.Recorder.Count(kind, target)
 }
 
 // Deliveries counts effective deliveries of kind to the user with that
@@ -316,11 +325,19 @@ func (s *Server) oauthError(w http.ResponseWriter, c *vendortest.Call, status in
 
 type apiHandler func(http.ResponseWriter, *http.Request, *vendortest.Call, token)
 
-// authed wraps a Directory API handler with failure injection and the
-// access token check.
-func (s *Server) authed(h apiHandler) http.HandlerFunc {
+// authed wraps a Directory API handler doing kind with failure injection
+// and the access token check. The call is routed first, so failed
+// attempts are logged with what they were for.
+func (s *Server) authed(kind string, h apiHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := vendortest.CallFrom(r)
+		target := r.PathValue("userKey")
+		s.mu.Lock()
+		if u := s.lookup(target); u != nil {
+			target = u.ID
+		}
+		s.mu.Unlock()
+		c.Route(kind, target)
 		if f, ok := c.Injected(vendortest.ScopeAPI); ok {
 			if f.RetryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(vendortest.RetryAfterSeconds(f.RetryAfter)))

@@ -126,10 +126,10 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	}
 	s.Recorder = vendortest.NewRecorder(s.now)
 	s.mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
-	s.mux.HandleFunc("POST /v1.0/users/{id}/revokeSignInSessions", s.authed(s.revoke))
-	s.mux.HandleFunc("PATCH /v1.0/users/{id}", s.authed(s.patch))
-	s.mux.HandleFunc("GET /v1.0/users/{id}", s.authed(s.get))
-	s.mux.HandleFunc("/", s.authed(func(w http.ResponseWriter, r *http.Request, c *vendortest.Call, _ token) {
+	s.mux.HandleFunc("POST /v1.0/users/{id}/revokeSignInSessions", s.authed(vendortest.KindClearSessions, s.revoke))
+	s.mux.HandleFunc("PATCH /v1.0/users/{id}", s.authed(vendortest.KindSuspendUser, s.patch))
+	s.mux.HandleFunc("GET /v1.0/users/{id}", s.authed(vendortest.KindRead, s.get))
+	s.mux.HandleFunc("/", s.authed("", func(w http.ResponseWriter, r *http.Request, c *vendortest.Call, _ token) {
 		s.graphError(w, c, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+lastSegment(r.URL.Path)+"'.")
 	}))
 	s.srv = vendortest.Serve(cleanup, http.HandlerFunc(s.serve), s.Recorder)
@@ -167,6 +167,15 @@ func (s *Server) User(key string) (User, bool) {
 	return User{}, false
 }
 
+// Count counts requests of kind for the user with that id or user principal name ("" for
+// any user), failed ones included.
+func (s *Server) Count(kind, target string) int {
+	if u, ok := s.User(target); ok {
+		target = u.ID
+	}
+	return s.Recorder.Count(kind, target)
+}
+
 // Deliveries counts effective deliveries of kind to the user with that id
 // or user principal name ("" for any user).
 func (s *Server) Deliveries(kind, target string) int {
@@ -189,7 +198,7 @@ func (s *Server) RevokeTokens() {
 // and the request log (for endpoints other tests need, such as sign-in
 // logs).
 func (s *Server) Handle(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.authed(func(w http.ResponseWriter, r *http.Request, _ *vendortest.Call, _ token) {
+	s.mux.Handle(pattern, s.authed(vendortest.KindRead, func(w http.ResponseWriter, r *http.Request, _ *vendortest.Call, _ token) {
 		vendortest.Mount(h).ServeHTTP(w, r)
 	}))
 }
@@ -298,11 +307,21 @@ func (s *Server) aadError(w http.ResponseWriter, c *vendortest.Call, status int,
 
 type graphHandler func(http.ResponseWriter, *http.Request, *vendortest.Call, token)
 
-// authed wraps a Graph handler with failure injection and the bearer
-// token check.
-func (s *Server) authed(h graphHandler) http.HandlerFunc {
+// authed wraps a Graph handler doing kind with failure injection and the
+// bearer token check. The call is routed first, so failed attempts are
+// logged with what they were for.
+func (s *Server) authed(kind string, h graphHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := vendortest.CallFrom(r)
+		target := r.PathValue("id")
+		if target != "" {
+			s.mu.Lock()
+			if u := s.lookup(target); u != nil {
+				target = u.ID
+			}
+			s.mu.Unlock()
+		}
+		c.Route(kind, target)
 		if f, ok := c.Injected(vendortest.ScopeAPI); ok {
 			if f.RetryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(vendortest.RetryAfterSeconds(f.RetryAfter)))

@@ -15,6 +15,7 @@ package oktaadmin
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -143,6 +144,15 @@ func (s *Server) User(idOrLogin string) (User, bool) {
 	return User{}, false
 }
 
+// Count counts requests of kind for the user with that id or login ("" for
+// any user), failed ones included.
+func (s *Server) Count(kind, target string) int {
+	if u, ok := s.User(target); ok {
+		target = u.ID
+	}
+	return s.Recorder.Count(kind, target)
+}
+
 // Deliveries counts effective deliveries of kind to the user with that id
 // or login ("" for any user).
 func (s *Server) Deliveries(kind, target string) int {
@@ -184,6 +194,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Okta-Request-Id", vendortest.RandHex(10))
 	s.rateHeaders(w, 600, 599, s.now().Add(time.Minute))
+	// Route first, so failed attempts are logged with what they were for.
+	_, pattern := s.mux.Handler(r)
+	kind, ok := patternKinds[pattern]
+	if !ok && pattern != "" {
+		kind = vendortest.KindRead // mounted with Handle
+	}
+	c.Route(kind, s.userID(r.URL))
 	if f, ok := c.Injected(vendortest.ScopeAPI); ok {
 		s.injected(w, c, f)
 		return
@@ -191,12 +208,37 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !s.authorized(w, r, c) {
 		return
 	}
-	if _, pattern := s.mux.Handler(r); pattern == "" {
-		c.Route("", "")
+	if pattern == "" {
 		s.oktaError(w, c, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+r.URL.Path)
 		return
 	}
 	s.mux.ServeHTTP(w, vendortest.WithCall(r, c))
+}
+
+var patternKinds = map[string]string{
+	"DELETE /api/v1/users/{id}/sessions":              vendortest.KindClearSessions,
+	"POST /api/v1/users/{id}/lifecycle/suspend":       vendortest.KindSuspendUser,
+	"POST /api/v1/users/{id}/lifecycle/reset_factors": vendortest.KindResetFactors,
+	"GET /api/v1/users/{id}":                          vendortest.KindRead,
+}
+
+// userID is the id of the user a /api/v1/users/{id}/... path names (the
+// path's key when no user matches), "" for other paths.
+func (s *Server) userID(u *url.URL) string {
+	rest, ok := strings.CutPrefix(u.EscapedPath(), "/api/v1/users/")
+	if !ok {
+		return ""
+	}
+	key, _, _ := strings.Cut(rest, "/")
+	if k, err := url.PathUnescape(key); err == nil {
+		key = k
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if usr := s.lookup(key); usr != nil {
+		return usr.ID
+	}
+	return key
 }
 
 func (s *Server) rateHeaders(w http.ResponseWriter, limit, remaining int, reset time.Time) {
@@ -207,7 +249,6 @@ func (s *Server) rateHeaders(w http.ResponseWriter, limit, remaining int, reset 
 }
 
 func (s *Server) injected(w http.ResponseWriter, c *vendortest.Call, f vendortest.Failure) {
-	c.Route("", "")
 	now := s.now()
 	w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
 	if f.Status == http.StatusTooManyRequests {
@@ -240,7 +281,6 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, c *vendortes
 		scopes, ok := s.bearer[cred]
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+s.srv.URL+`/oauth2/v1/authorize", realm="`+s.srv.URL+`", scope="okta.users.manage", error="invalid_token", error_description="The token is not valid.", resource="`+r.URL.Path+`"`)
-			c.Route("", "")
 			s.oktaError(w, c, http.StatusUnauthorized, "E0000011", "Invalid token provided")
 			return false
 		}
@@ -254,11 +294,9 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, c *vendortes
 			}
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+s.srv.URL+`/oauth2/v1/authorize", realm="`+s.srv.URL+`", scope="`+need+`", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="`+r.URL.Path+`"`)
-		c.Route("", "")
 		s.oktaError(w, c, http.StatusForbidden, "E0000006", "You do not have permission to perform the requested action")
 		return false
 	}
-	c.Route("", "")
 	s.oktaError(w, c, http.StatusUnauthorized, "E0000011", "Invalid token provided")
 	return false
 }

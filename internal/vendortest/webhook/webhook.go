@@ -103,7 +103,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	c.Route(vendortest.KindNotify, "")
+	// Route first, so failed attempts are logged with what they were for.
+	var doc struct {
+		Action struct {
+			Target string `json:"target"`
+		} `json:"action"`
+	}
+	_ = json.Unmarshal(c.Body(), &doc)
+	c.Route(vendortest.KindNotify, doc.Action.Target)
 	if f, ok := c.Injected(vendortest.ScopeAPI); ok {
 		if f.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(vendortest.RetryAfterSeconds(f.RetryAfter)))
@@ -152,10 +159,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		m.Text, _ = m.Document["summary"].(string)
-		if a, ok := m.Document["action"].(map[string]any); ok {
-			target, _ := a["target"].(string)
-			c.Route(vendortest.KindNotify, target)
-		}
 	}
 	s.mu.Lock()
 	s.messages = append(s.messages, m)
