@@ -505,3 +505,24 @@ func TestNewGraphConfig(t *testing.T) {
 		t.Errorf("a secret printed: %s", s)
 	}
 }
+
+func TestGraphBeta(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newGraphRig(t)
+		want := seedSignIns(t, r.srv, "a", 20, time.Now(), time.Minute)
+		p := r.poller(t, poll.GraphConfig{Beta: true})
+		if p.Name() != "graph:"+graphlog.DefaultTenant+":signIns:beta" {
+			t.Errorf("name %q", p.Name())
+		}
+		stop, _ := start(t, p.Run)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		sameSet(t, want, ids(t, r.snk.all()))
+		if path := graphReads(r.srv)[0].Path; path != "/beta/auditLogs/signIns" {
+			t.Errorf("read %s", path)
+		}
+	})
+}
