@@ -18,8 +18,11 @@ import (
 	"github.com/vigil-zt/vigil/internal/geoip"
 	"github.com/vigil-zt/vigil/internal/ingest"
 	"github.com/vigil-zt/vigil/internal/respond"
+	"github.com/vigil-zt/vigil/internal/respond/signal"
+	"github.com/vigil-zt/vigil/internal/risk"
 	"github.com/vigil-zt/vigil/internal/server"
 	"github.com/vigil-zt/vigil/internal/source"
+	"github.com/vigil-zt/vigil/internal/ssf"
 	"github.com/vigil-zt/vigil/internal/store"
 	"github.com/vigil-zt/vigil/internal/store/sqlite"
 )
@@ -42,6 +45,11 @@ type live struct {
 	// received remembers when each recent alert's decisive event arrived,
 	// for the response latency metric.
 	received map[string]time.Time
+
+	// sig broadcasts Shared Signals (nil when off); level holds the risk
+	// level last announced for identities above low.
+	sig   signal.Emitter
+	level map[string]event.Severity
 }
 
 type liveMetrics struct {
@@ -210,7 +218,16 @@ func (l *live) process(ctx context.Context, evs []*event.Event, received time.Ti
 		}
 		l.received[a.ID] = received
 	}
+	var changes []ssf.Event
+	if l.sig != nil {
+		for _, a := range alerts {
+			if ev, ok := l.levelChange(a.Identity, risk.Level(a.Risk), a.Title, a.Incident, a.Time); ok {
+				changes = append(changes, ev)
+			}
+		}
+	}
 	l.mu.Unlock()
+	l.emit(ctx, changes...)
 	if len(alerts) == 0 {
 		return nil
 	}
@@ -240,6 +257,9 @@ func (l *live) process(ctx context.Context, evs []*event.Event, received time.Ti
 // remembered by the engine (to catch reuse), and latency is measured.
 func (l *live) actionDone(a respond.Action) {
 	l.m.actions.WithLabelValues(a.Connector, a.Kind, a.State).Inc()
+	if ev, ok := signal.Outcome(a); ok && l.sig != nil {
+		l.emit(context.Background(), ev)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if rec, ok := l.received[a.Alert]; ok && a.State == respond.StateDone {
@@ -254,6 +274,53 @@ func (l *live) actionDone(a respond.Action) {
 		l.eng.Revoked(a.Identity, a.Updated, by)
 	case respond.KindDeactivateKey:
 		l.eng.Revoked(a.Identity, a.Updated, by, a.Target)
+	}
+}
+
+// levelChange records an identity's risk level and returns the Shared
+// Signals event announcing a change receivers would see. Callers hold
+// l.mu.
+func (l *live) levelChange(identity string, cur event.Severity, why, incident string, at time.Time) (ssf.Event, bool) {
+	prev, ok := l.level[identity]
+	if !ok {
+		prev = event.SeverityLow
+	}
+	if prev == cur {
+		return ssf.Event{}, false
+	}
+	if cur == event.SeverityLow {
+		delete(l.level, identity)
+	} else {
+		if l.level == nil {
+			l.level = map[string]event.Severity{}
+		}
+		l.level[identity] = cur
+	}
+	return signal.RiskChange(identity, string(prev), string(cur), why, incident, at)
+}
+
+// riskSweep announces identities whose risk has decayed to a lower level
+// since it was last announced (risk falls with time, without alerts).
+func (l *live) riskSweep(ctx context.Context) {
+	now := l.now()
+	var changes []ssf.Event
+	l.mu.Lock()
+	for id := range l.level {
+		if ev, ok := l.levelChange(id, risk.Level(l.eng.IdentityRisk(id, now)), "risk decayed: no new alerts", "", now); ok {
+			changes = append(changes, ev)
+		}
+	}
+	l.mu.Unlock()
+	l.emit(ctx, changes...)
+}
+
+// emit queues Shared Signals events; a failure is logged (the action it
+// announces has happened either way).
+func (l *live) emit(ctx context.Context, evs ...ssf.Event) {
+	for _, ev := range evs {
+		if err := l.sig.Emit(context.WithoutCancel(ctx), ev); err != nil {
+			l.log.Error("shared signals: queueing an event", "type", ev.Type, "err", err)
+		}
 	}
 }
 
@@ -312,8 +379,8 @@ type responderView struct {
 	kinds map[string][]string
 }
 
-func (v responderView) Manual(ctx context.Context, connector, kind, identity, target, decidedBy, incident string) (respond.Action, error) {
-	return v.r.Manual(ctx, connector, kind, identity, target, decidedBy, incident)
+func (v responderView) Manual(ctx context.Context, req respond.Request) (respond.Action, error) {
+	return v.r.Manual(ctx, req)
 }
 
 func (v responderView) Connectors() map[string][]string { return v.kinds }

@@ -58,7 +58,7 @@ audit log.`,
 				default:
 					continue
 				}
-				a := respond.ManualAction(c.Name, kind, identity, "", cliActor(), incident, now)
+				a := respond.ManualAction(respond.Request{Connector: c.Name, Kind: kind, Identity: identity, DecidedBy: cliActor(), Incident: incident}, now)
 				if _, err := st.EnqueueAction(cmd.Context(), a); err != nil {
 					return err
 				}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -23,7 +24,9 @@ import (
 	"github.com/vigil-zt/vigil/internal/geoip"
 	"github.com/vigil-zt/vigil/internal/ingest"
 	"github.com/vigil-zt/vigil/internal/respond"
+	"github.com/vigil-zt/vigil/internal/respond/signal"
 	"github.com/vigil-zt/vigil/internal/server"
+	"github.com/vigil-zt/vigil/internal/ssf"
 	"github.com/vigil-zt/vigil/internal/store/sqlite"
 )
 
@@ -101,8 +104,34 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string) error {
 		defer l.geo.Close()
 	}
 
+	// Shared Signals: the transmitter keeps its streams, queue and keys in
+	// the store; receivers authenticate with receiver-role API tokens.
+	var tr *ssf.Transmitter
+	var sig signal.Emitter
+	ssfPath := ""
+	if cfg.SSF.Enabled {
+		issuer := cfg.SSF.Issuer
+		if issuer == "" {
+			issuer = cfg.Server.PublicURL
+		}
+		if u, err := url.Parse(issuer); err == nil {
+			ssfPath = strings.TrimSuffix(u.Path, "/")
+		}
+		tr, err = ssf.New(ssf.Config{Issuer: issuer, Store: st.SSF(), Authorize: server.SSFReceiver,
+			Algorithm: cfg.SSF.Algorithm, KeyGrace: time.Duration(cfg.SSF.KeyGrace), DefaultSubjects: cfg.SSF.DefaultSubjects,
+			Insecure: cfg.SSF.AllowHTTP, Logger: log})
+		if err != nil {
+			return usageError{fmt.Errorf("ssf: %w", err)}
+		}
+		if err := tr.Open(ctx); err != nil {
+			return fmt.Errorf("ssf: %w", err)
+		}
+		sig = tr
+		l.sig = tr
+	}
+
 	client := &http.Client{Timeout: 30 * time.Second}
-	conns, err := buildConnectors(cfg, client)
+	conns, err := buildConnectors(cfg, client, sig)
 	if err != nil {
 		return err
 	}
@@ -125,7 +154,7 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string) error {
 	}
 	l.resp = resp
 
-	srv := server.New(server.Deps{
+	deps := server.Deps{
 		Tokens: st, Audit: st, Data: st, Ingest: l, Identities: l, Respond: responderView{resp, kinds},
 		Registry: reg, Log: log, Version: buildInfo().Version, MaxIngestBytes: cfg.Server.MaxIngestBytes,
 		Health: func(ctx context.Context) map[string]string {
@@ -138,7 +167,11 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string) error {
 			}
 			return checks
 		},
-	})
+	}
+	if tr != nil {
+		deps.SSF, deps.SSFPath, deps.SSFRotate = tr.Handler(), ssfPath, tr.Rotate
+	}
+	srv := server.New(deps)
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return err
@@ -159,6 +192,21 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string) error {
 		}()
 	}
 	run("responder", resp.Run)
+	if tr != nil {
+		run("ssf", tr.Run)
+		run("risk levels", func(ctx context.Context) error {
+			t := time.NewTicker(time.Minute)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-t.C:
+					l.riskSweep(ctx)
+				}
+			}
+		})
+	}
 	run("snapshots", func(ctx context.Context) error {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()
@@ -208,8 +256,12 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	fmt.Fprintf(e.stderr, "vigil: serving on %s://%s (database %s; connectors: %s; playbooks: %d)\n",
-		scheme, ln.Addr(), db, strings.Join(names, ", "), len(playbooks))
+	signals := "off"
+	if tr != nil {
+		signals = "on"
+	}
+	fmt.Fprintf(e.stderr, "vigil: serving on %s://%s (database %s; connectors: %s; playbooks: %d; shared signals: %s)\n",
+		scheme, ln.Addr(), db, strings.Join(names, ", "), len(playbooks), signals)
 
 	<-ctx.Done()
 	shut, stop := context.WithTimeout(context.Background(), 10*time.Second)

@@ -31,6 +31,11 @@ type service struct {
 
 func startService(t *testing.T, db, configYAML string) *service {
 	t.Helper()
+	return startServiceOn(t, db, "127.0.0.1:0", configYAML)
+}
+
+func startServiceOn(t *testing.T, db, listen, configYAML string) *service {
+	t.Helper()
 	cfg := filepath.Join(filepath.Dir(db), "vigil.yaml")
 	if err := os.WriteFile(cfg, []byte(configYAML), 0o600); err != nil {
 		t.Fatal(err)
@@ -39,7 +44,7 @@ func startService(t *testing.T, db, configYAML string) *service {
 	errb := &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- Run(ctx, []string{"serve", "--db", db, "--config", cfg, "--listen", "127.0.0.1:0"}, strings.NewReader(""), io.Discard, errb)
+		done <- Run(ctx, []string{"serve", "--db", db, "--config", cfg, "--listen", listen}, strings.NewReader(""), io.Discard, errb)
 	}()
 	deadline := time.Now().Add(30 * time.Second) // guards a hang; asserts no speed
 	for {

@@ -29,6 +29,8 @@ type Config struct {
 	Connectors []Connector `yaml:"connectors"`
 	Playbooks  []Playbook  `yaml:"playbooks"`
 	Guardrails Guardrails  `yaml:"guardrails"`
+	// SSF configures the Shared Signals transmitter.
+	SSF SSF `yaml:"ssf"`
 	// GeoIP lists MaxMind-format databases (ASN, City, Country).
 	GeoIP []string `yaml:"geoip"`
 	// Rules is a directory of Sigma rules to load.

@@ -158,6 +158,21 @@ type Connector struct {
 // ConnectorTypes are the connector types Vigil has.
 var ConnectorTypes = []string{"okta", "entra", "gworkspace", "awsiam", "webhook", "ssf"}
 
+// SSF configures the OpenID Shared Signals transmitter (docs/ssf.md).
+type SSF struct {
+	Enabled bool `yaml:"enabled"`
+	// Issuer is the transmitter's https URL (default server.public_url).
+	Issuer string `yaml:"issuer"`
+	// Algorithm signs SETs: RS256 (default) or ES256.
+	Algorithm string `yaml:"algorithm"`
+	// KeyGrace is how long a rotated-out key stays published (default 7 days).
+	KeyGrace Duration `yaml:"key_grace"`
+	// DefaultSubjects is ALL (default) or NONE.
+	DefaultSubjects string `yaml:"default_subjects"`
+	// AllowHTTP permits an http issuer and http push endpoints: labs only.
+	AllowHTTP bool `yaml:"allow_http"`
+}
+
 // Playbook maps alerts to actions.
 type Playbook struct {
 	Name        string   `yaml:"name"`
@@ -200,6 +215,9 @@ func (c *Config) validateService() []string {
 		if !slices.Contains(ConnectorTypes, cn.Type) {
 			add("connectors[%d] (%s): type %q is not one of %s", i, cn.Name, cn.Type, strings.Join(ConnectorTypes, ", "))
 		}
+		if cn.Type == "ssf" && !c.SSF.Enabled {
+			add("connectors[%d] (%s): an ssf connector needs ssf.enabled: true", i, cn.Name)
+		}
 	}
 	for i, p := range c.Playbooks {
 		if p.Name == "" {
@@ -234,6 +252,24 @@ func (c *Config) validateService() []string {
 	}
 	if c.Guardrails.Breaker.Max < 0 || c.Guardrails.Breaker.Max > 0 && c.Guardrails.Breaker.Window <= 0 {
 		add("guardrails.breaker: max must not be negative, and window must be positive when max is set")
+	}
+	if c.SSF.Enabled {
+		switch c.SSF.Algorithm {
+		case "", "RS256", "ES256":
+		default:
+			add("ssf.algorithm: %q is not RS256 or ES256", c.SSF.Algorithm)
+		}
+		switch c.SSF.DefaultSubjects {
+		case "", "ALL", "NONE":
+		default:
+			add("ssf.default_subjects: %q is not ALL or NONE", c.SSF.DefaultSubjects)
+		}
+		if c.SSF.Issuer == "" && c.Server.PublicURL == "" {
+			add("ssf: set ssf.issuer (or server.public_url) to the https URL receivers reach Vigil at")
+		}
+		if c.SSF.KeyGrace < 0 {
+			add("ssf.key_grace: must not be negative")
+		}
 	}
 	for i, s := range c.Sources.OktaPoll {
 		if s.Name == "" || s.URL == "" || !s.Token.IsSet() {

@@ -120,7 +120,8 @@ func DefaultTarget(connector, kind string, a *event.Alert) (string, map[string]s
 	case KindRevokeRoleTokens:
 		return strings.TrimPrefix(a.Identity, "role/"), nil
 	case KindNotify, KindSignal:
-		return a.Identity, map[string]string{"summary": a.Summary, "severity": string(a.Severity), "rule": a.Rule, "incident": a.Incident}
+		// "message" is what the webhook connector shows people.
+		return a.Identity, map[string]string{"message": a.Summary, "severity": string(a.Severity), "rule": a.Rule}
 	}
 	return a.Identity, nil
 }
@@ -171,18 +172,28 @@ func (r *Responder) OnAlert(ctx context.Context, a *event.Alert) ([]Action, erro
 	return out, nil
 }
 
+// Request is an action a person asks for.
+type Request struct {
+	Connector, Kind string
+	Identity        string
+	Target          string // default: the identity
+	Params          map[string]string
+	DecidedBy       string // "token:<name>", "cli:<user>"
+	Incident        string
+}
+
 // Manual queues an action a person asked for (API or CLI). Guardrails do
 // not apply: a person decided. The action id includes the decider and the
 // time, so repeating a manual action repeats it.
-func (r *Responder) Manual(ctx context.Context, connector, kind, identity, target, decidedBy, incident string) (Action, error) {
-	c, ok := r.cfg.Connectors[connector]
+func (r *Responder) Manual(ctx context.Context, req Request) (Action, error) {
+	c, ok := r.cfg.Connectors[req.Connector]
 	if !ok {
-		return Action{}, fmt.Errorf("no connector %q", connector)
+		return Action{}, fmt.Errorf("no connector %q", req.Connector)
 	}
-	if !slices.Contains(c.Kinds(), kind) {
-		return Action{}, fmt.Errorf("connector %s does not do %s (it does %s)", connector, kind, strings.Join(c.Kinds(), ", "))
+	if !slices.Contains(c.Kinds(), req.Kind) {
+		return Action{}, fmt.Errorf("connector %s does not do %s (it does %s)", req.Connector, req.Kind, strings.Join(c.Kinds(), ", "))
 	}
-	act := ManualAction(connector, kind, identity, target, decidedBy, incident, r.cfg.Now())
+	act := ManualAction(req, r.cfg.Now())
 	if _, err := r.outbox.EnqueueAction(ctx, act); err != nil {
 		return act, err
 	}
@@ -192,13 +203,15 @@ func (r *Responder) Manual(ctx context.Context, connector, kind, identity, targe
 
 // ManualAction builds the action a person asks for. Its id includes the
 // decider and the time, so that repeating a manual action repeats it.
-func ManualAction(connector, kind, identity, target, decidedBy, incident string, now time.Time) Action {
+func ManualAction(req Request, now time.Time) Action {
+	target := req.Target
 	if target == "" {
-		target = identity
+		target = req.Identity
 	}
 	return Action{
-		ID: ActionID(incident+"|manual|"+decidedBy+"|"+now.Format(time.RFC3339Nano), connector, kind, target), Connector: connector, Kind: kind,
-		Identity: identity, Target: target, Incident: incident, DecidedBy: decidedBy, Mode: ModeEnforce,
+		ID:        ActionID(req.Incident+"|manual|"+req.DecidedBy+"|"+now.Format(time.RFC3339Nano), req.Connector, req.Kind, target),
+		Connector: req.Connector, Kind: req.Kind, Identity: req.Identity, Target: target, Params: req.Params,
+		Incident: req.Incident, DecidedBy: req.DecidedBy, Mode: ModeEnforce,
 		State: StatePending, NextAt: now, Created: now, Updated: now,
 	}
 }

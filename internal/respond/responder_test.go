@@ -203,15 +203,15 @@ func TestGuardrails(t *testing.T) {
 		t.Fatalf("breaker: states %v, open %v, opened %v", states, r.BreakerOpen(), opened)
 	}
 	// A person can still act.
-	m, err := r.Manual(ctx, "okta", respond.KindClearSessions, "user3@example.com", "", "token:alice", "inc-3")
+	m, err := r.Manual(ctx, respond.Request{Connector: "okta", Kind: respond.KindClearSessions, Identity: "user3@example.com", DecidedBy: "token:alice", Incident: "inc-3"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitState(t, st, m.ID, respond.StateDone)
-	if _, err := r.Manual(ctx, "nope", respond.KindClearSessions, "x", "", "token:alice", ""); err == nil {
+	if _, err := r.Manual(ctx, respond.Request{Connector: "nope", Kind: respond.KindClearSessions, Identity: "x", DecidedBy: "token:alice"}); err == nil {
 		t.Error("unknown connector accepted")
 	}
-	if _, err := r.Manual(ctx, "okta", respond.KindDeactivateKey, "x", "", "token:alice", ""); err == nil {
+	if _, err := r.Manual(ctx, respond.Request{Connector: "okta", Kind: respond.KindDeactivateKey, Identity: "x", DecidedBy: "token:alice"}); err == nil {
 		t.Error("unsupported kind accepted")
 	}
 }
@@ -222,12 +222,12 @@ func TestRetriesAndFailures(t *testing.T) {
 	broken := &recorder{permanent: true}
 	r := start(t, respond.Config{Connectors: map[string]respond.Connector{"okta": flaky, "entra": broken}, MaxAttempts: 5}, st)
 	ctx := context.Background()
-	a, _ := r.Manual(ctx, "okta", respond.KindClearSessions, "dana@example.com", "", "cli", "inc-1")
+	a, _ := r.Manual(ctx, respond.Request{Connector: "okta", Kind: respond.KindClearSessions, Identity: "dana@example.com", DecidedBy: "cli", Incident: "inc-1"})
 	got := waitState(t, st, a.ID, respond.StateDone)
 	if got.Attempts != 3 || flaky.count() != 3 {
 		t.Errorf("attempts %d, calls %d; want 3 (two 503s, then success)", got.Attempts, flaky.count())
 	}
-	b, _ := r.Manual(ctx, "entra", respond.KindClearSessions, "dana@example.com", "", "cli", "inc-1")
+	b, _ := r.Manual(ctx, respond.Request{Connector: "entra", Kind: respond.KindClearSessions, Identity: "dana@example.com", DecidedBy: "cli", Incident: "inc-1"})
 	got = waitState(t, st, b.ID, respond.StateFailed)
 	if got.Attempts != 1 || !strings.Contains(got.LastError, "404") {
 		t.Errorf("permanent failure: %+v", got)
@@ -235,7 +235,7 @@ func TestRetriesAndFailures(t *testing.T) {
 	always := &recorder{retryable: 100}
 	st2 := openStore(t)
 	r2 := start(t, respond.Config{Connectors: map[string]respond.Connector{"okta": always}, MaxAttempts: 3}, st2)
-	c, _ := r2.Manual(ctx, "okta", respond.KindClearSessions, "eli@example.com", "", "cli", "inc-2")
+	c, _ := r2.Manual(ctx, respond.Request{Connector: "okta", Kind: respond.KindClearSessions, Identity: "eli@example.com", DecidedBy: "cli", Incident: "inc-2"})
 	got = waitState(t, st2, c.ID, respond.StateFailed)
 	if got.Attempts != 3 || !strings.Contains(got.LastError, "gave up after 3 attempts") {
 		t.Errorf("give up: %+v", got)

@@ -18,16 +18,19 @@ import (
 
 // Roles, in increasing power. Ingest tokens can only push events (vendor
 // event hooks hold them); viewers read; responders also act; admins also
-// read the audit log.
+// read the audit log. Receiver tokens stand apart: a Shared Signals
+// receiver manages its own streams and polls its events, nothing else
+// (and no other role may act as a receiver).
 const (
 	RoleIngest    = "ingest"
 	RoleViewer    = "viewer"
 	RoleResponder = "responder"
 	RoleAdmin     = "admin"
+	RoleReceiver  = "receiver"
 )
 
 // Roles lists the roles.
-var Roles = []string{RoleIngest, RoleViewer, RoleResponder, RoleAdmin}
+var Roles = []string{RoleIngest, RoleViewer, RoleResponder, RoleAdmin, RoleReceiver}
 
 func rank(role string) int {
 	switch role {
@@ -43,6 +46,9 @@ func rank(role string) int {
 
 // allows reports whether a token's role may use an endpoint needing need.
 func allows(have, need string) bool {
+	if have == RoleReceiver || need == RoleReceiver {
+		return have == need
+	}
 	if need == RoleIngest {
 		return have == RoleIngest || rank(have) >= rank(RoleResponder)
 	}

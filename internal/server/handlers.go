@@ -192,6 +192,9 @@ type actionRequest struct {
 	Identity  string `json:"identity"`
 	Target    string `json:"target"`
 	Incident  string `json:"incident"`
+	// Params: what some kinds need ("user" for deactivate_key, "message"
+	// for notify).
+	Params map[string]string `json:"params"`
 }
 
 func (s *Server) newAction(w http.ResponseWriter, r *http.Request, tok store.Token) error {
@@ -206,7 +209,11 @@ func (s *Server) newAction(w http.ResponseWriter, r *http.Request, tok store.Tok
 	if !ok || !slices.Contains(kinds, req.Kind) {
 		return badRequest("no configured connector %q doing %q", req.Connector, req.Kind)
 	}
-	a, err := s.d.Respond.Manual(r.Context(), req.Connector, req.Kind, strings.ToLower(req.Identity), req.Target, "token:"+tok.Name, req.Incident)
+	if len(req.Params) > 16 {
+		return badRequest("at most 16 params")
+	}
+	a, err := s.d.Respond.Manual(r.Context(), respond.Request{Connector: req.Connector, Kind: req.Kind, Identity: strings.ToLower(req.Identity),
+		Target: req.Target, Params: req.Params, DecidedBy: "token:" + tok.Name, Incident: req.Incident})
 	if err != nil {
 		return err
 	}
@@ -245,7 +252,8 @@ func (s *Server) killSessions(w http.ResponseWriter, r *http.Request, tok store.
 			if !slices.Contains(conns[name], kind) {
 				continue
 			}
-			a, err := s.d.Respond.Manual(r.Context(), name, kind, strings.ToLower(req.Identity), "", "token:"+tok.Name, req.Incident)
+			a, err := s.d.Respond.Manual(r.Context(), respond.Request{Connector: name, Kind: kind, Identity: strings.ToLower(req.Identity),
+				DecidedBy: "token:" + tok.Name, Incident: req.Incident})
 			if err != nil {
 				return err
 			}

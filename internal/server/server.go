@@ -99,7 +99,7 @@ type SessionView struct {
 
 // Responder queues actions people ask for.
 type Responder interface {
-	Manual(ctx context.Context, connector, kind, identity, target, decidedBy, incident string) (respond.Action, error)
+	Manual(ctx context.Context, req respond.Request) (respond.Action, error)
 	// Connectors names the configured connectors and their kinds.
 	Connectors() map[string][]string
 }
@@ -114,8 +114,13 @@ type Deps struct {
 	Respond    Responder
 	// Registry receives the server's metrics and is served at /metrics.
 	Registry *prometheus.Registry
-	// SSF, when set, serves the Shared Signals endpoints.
+	// SSF, when set, serves the Shared Signals endpoints: its metadata
+	// under /.well-known/ssf-configuration and the rest under
+	// SSFPath+"/ssf/" (SSFPath is the issuer URL's path, "" or "/tenant").
+	// Its Authorizer must be SSFReceiver. SSFRotate rotates its signing key.
 	SSF            http.Handler
+	SSFPath        string
+	SSFRotate      func(ctx context.Context) (kid string, err error)
 	Log            *slog.Logger
 	Version        string
 	MaxIngestBytes int64
@@ -295,8 +300,13 @@ func (s *Server) routes() {
 	s.route("GET /v1/audit", RoleAdmin, s.auditLog)
 	s.route("GET /v1/audit/verify", RoleAdmin, s.auditVerify)
 	if s.d.SSF != nil {
-		s.mux.Handle("/.well-known/ssf-configuration", s.d.SSF)
-		s.mux.Handle("/ssf/", s.d.SSF)
+		h := s.ssfHandler(s.d.SSF)
+		s.mux.Handle("/.well-known/ssf-configuration", h)
+		s.mux.Handle("/.well-known/ssf-configuration/", h)
+		s.mux.Handle(strings.TrimSuffix(s.d.SSFPath, "/")+"/ssf/", h)
+	}
+	if s.d.SSFRotate != nil {
+		s.route("POST /v1/ssf/rotate-key", RoleAdmin, s.ssfRotate)
 	}
 }
 

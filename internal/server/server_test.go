@@ -59,11 +59,11 @@ type fakeRespond struct {
 	calls []string
 }
 
-func (f *fakeRespond) Manual(_ context.Context, connector, kind, identity, target, decidedBy, incident string) (respond.Action, error) {
+func (f *fakeRespond) Manual(_ context.Context, req respond.Request) (respond.Action, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, connector+" "+kind+" "+identity+" "+decidedBy)
-	return respond.Action{ID: "act-" + connector, Connector: connector, Kind: kind, Identity: identity, DecidedBy: decidedBy, State: respond.StatePending}, nil
+	f.calls = append(f.calls, req.Connector+" "+req.Kind+" "+req.Identity+" "+req.DecidedBy)
+	return respond.Action{ID: "act-" + req.Connector, Connector: req.Connector, Kind: req.Kind, Identity: req.Identity, DecidedBy: req.DecidedBy, State: respond.StatePending}, nil
 }
 
 func (f *fakeRespond) Connectors() map[string][]string {
