@@ -135,6 +135,11 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string) error {
 	if err != nil {
 		return err
 	}
+	pollers, err := buildPollers(cfg, l, st, log, client, newPollMetrics(reg))
+	if err != nil {
+		return err
+	}
+	ph := &pollerHealth{status: map[string]string{}}
 	kinds := map[string][]string{}
 	for name, c := range conns {
 		kinds[name] = c.Kinds()
@@ -165,6 +170,7 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string) error {
 			if resp.BreakerOpen() {
 				checks["responder"] = "circuit breaker open"
 			}
+			ph.checks(checks)
 			return checks
 		},
 	}
@@ -232,8 +238,8 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string) error {
 			return err
 		})
 	}
-	if err := startPollers(ctx, cfg, l, st, log, run); err != nil {
-		return err
+	for _, p := range pollers {
+		run("poller "+p.Name(), func(ctx context.Context) error { return supervise(ctx, p, ph, log) })
 	}
 	run("http", func(ctx context.Context) error {
 		var err error

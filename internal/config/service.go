@@ -280,6 +280,11 @@ func (c *Config) validateService() []string {
 		if s.Name == "" || s.Tenant == "" || s.ClientID == "" || !s.ClientSecret.IsSet() {
 			add("sources.graph_poll[%d]: name, tenant, client_id and client_secret are required", i)
 		}
+		for _, lg := range s.Logs {
+			if lg != "signIns" && lg != "directoryAudits" {
+				add("sources.graph_poll[%d] (%s): log %q is not signIns or directoryAudits", i, s.Name, lg)
+			}
+		}
 	}
 	for i, f := range c.Sources.Files {
 		if f.Path == "" {
