@@ -113,9 +113,9 @@ func (l *live) Ingest(ctx context.Context, src event.Source, origin string, body
 	return l.records(ctx, src, origin, raws, quar, received)
 }
 
-// Records takes raw records from a poller.
+// Records takes raw records from a poller (origin is the endpoint's URL).
 func (l *live) Records(ctx context.Context, src event.Source, origin string, raws [][]byte) error {
-	_, err := l.records(ctx, src, origin, raws, nil, l.now())
+	_, err := l.records(ctx, src, "poll:"+origin, raws, nil, l.now())
 	return err
 }
 

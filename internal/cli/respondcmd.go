@@ -21,7 +21,8 @@ func newRespondCmd(e *env) *cobra.Command {
 		Use:   "kill-sessions",
 		Short: "End an identity's sessions everywhere a connector can",
 		Long: `Queue session-ending actions for an identity on every configured connector
-that clears sessions or signs out (or only --connector ones). The running
+that clears sessions or signs out, and tell Shared Signals receivers (ssf
+connectors) to end theirs (or only --connector ones). The running
 service delivers them through its outbox; the actions and who asked are in the
 audit log.`,
 		Example: `  vigil respond kill-sessions --identity dana.reyes@example.com --config /etc/vigil/vigil.yaml`,
@@ -55,6 +56,8 @@ audit log.`,
 					kind = respond.KindClearSessions
 				case "gworkspace":
 					kind = respond.KindSignOut
+				case "ssf":
+					kind = respond.KindSignal // receivers end their own sessions
 				default:
 					continue
 				}
@@ -65,7 +68,7 @@ audit log.`,
 				queued = append(queued, a)
 			}
 			if len(queued) == 0 {
-				return usagef("no configured connector (okta, entra, gworkspace) can end sessions")
+				return usagef("no configured connector (okta, entra, gworkspace, ssf) can end sessions")
 			}
 			ids := make([]string, len(queued))
 			for i, a := range queued {

@@ -262,6 +262,9 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	if len(names) == 0 {
+		names = []string{"none"}
+	}
 	signals := "off"
 	if tr != nil {
 		signals = "on"

@@ -1,7 +1,10 @@
 package server
 
 import (
+	"compress/gzip"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -43,11 +46,56 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, tok store.Token)
 	if src == "auto" {
 		src = ""
 	}
-	res, err := s.d.Ingest.Ingest(r.Context(), event.Source(src), "http:"+tok.Name, r.Body, received)
+	body, err := s.ingestBody(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.d.Ingest.Ingest(r.Context(), event.Source(src), "http:"+tok.Name, body, received)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, res)
+}
+
+// ingestBody is the request body, decompressed when it is gzip
+// (Content-Encoding: gzip, as log shippers and Firehose send it). The
+// decompressed size is bounded too: at most 8 × max_ingest_bytes.
+func (s *Server) ingestBody(r *http.Request) (io.Reader, error) {
+	switch ce := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); ce {
+	case "", "identity":
+		return r.Body, nil
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return nil, badRequest("Content-Encoding gzip, but the body is not gzip: %v", err)
+		}
+		limit := 8 * s.d.MaxIngestBytes
+		return &inflateLimit{r: zr, left: limit, limit: limit}, nil
+	default:
+		return nil, &httpError{status: http.StatusUnsupportedMediaType, msg: "Content-Encoding " + ce + " is not supported (gzip is)"}
+	}
+}
+
+// inflateLimit fails a decompressed body that grows past its limit.
+type inflateLimit struct {
+	r           io.Reader
+	left, limit int64
+}
+
+func (l *inflateLimit) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		var one [1]byte
+		if n, err := l.r.Read(one[:]); n == 0 && err != nil {
+			return 0, err // ended exactly at the limit
+		}
+		return 0, &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("decompressed body over %d bytes", l.limit)}
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
 }
 
 // eventHookVerify answers Okta's one-time event hook verification: it
@@ -248,7 +296,8 @@ func (s *Server) killSessions(w http.ResponseWriter, r *http.Request, tok store.
 		if len(req.Connectors) > 0 && !slices.Contains(req.Connectors, name) {
 			continue
 		}
-		for _, kind := range []string{respond.KindClearSessions, respond.KindSignOut} {
+		// Shared Signals receivers are told too (signal): they end their own sessions.
+		for _, kind := range []string{respond.KindClearSessions, respond.KindSignOut, respond.KindSignal} {
 			if !slices.Contains(conns[name], kind) {
 				continue
 			}

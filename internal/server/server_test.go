@@ -1,9 +1,12 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -262,5 +265,42 @@ func TestKillSessionsAndActions(t *testing.T) {
 	code, body, _ = f.do(t, "GET", "/metrics", RoleViewer, "")
 	if code != 200 || !strings.Contains(body["raw"].(string), "vigil_http_requests_total") {
 		t.Errorf("metrics %d", code)
+	}
+}
+
+func gz(t *testing.T, s string) string {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.String()
+}
+
+// Log shippers send gzip; a body that inflates past its bound is refused
+// (a zip bomb must not exhaust memory), and so are other encodings.
+func TestIngestGzip(t *testing.T) {
+	f := setup(t) // max_ingest_bytes 1024: decompressed at most 8 KiB
+	rec := `{"uuid":"a","published":"2026-03-01T00:00:00Z"}` + "\n"
+	code, body, _ := f.do(t, "POST", "/v1/ingest/okta", RoleIngest, gz(t, rec), "Content-Encoding", "gzip")
+	if code != 200 || len(f.ing.got) != 1 || f.ing.got[0].body != rec {
+		t.Fatalf("gzip: %d %v %+v", code, body, f.ing.got)
+	}
+	exact := strings.Repeat("x", 8*1024)
+	if code, body, _ := f.do(t, "POST", "/v1/ingest/okta", RoleIngest, gz(t, exact), "Content-Encoding", "gzip"); code != 200 {
+		t.Errorf("a body inflating to exactly the bound: %d %v", code, body)
+	}
+	bomb := gz(t, strings.Repeat("x", 8*1024+1))
+	if len(bomb) > 1024 {
+		t.Fatalf("the bomb is %d bytes compressed", len(bomb))
+	}
+	if code, body, _ := f.do(t, "POST", "/v1/ingest/okta", RoleIngest, bomb, "Content-Encoding", "gzip"); code != 413 || !strings.Contains(fmt.Sprint(body["error"]), "decompressed body over 8192 bytes") {
+		t.Errorf("bomb: %d %v", code, body)
+	}
+	if code, body, _ := f.do(t, "POST", "/v1/ingest/okta", RoleIngest, rec, "Content-Encoding", "gzip"); code != 400 {
+		t.Errorf("plain body labelled gzip: %d %v", code, body)
+	}
+	if code, body, _ := f.do(t, "POST", "/v1/ingest/okta", RoleIngest, rec, "Content-Encoding", "br"); code != 415 {
+		t.Errorf("brotli: %d %v", code, body)
 	}
 }
