@@ -1,7 +1,8 @@
 // Package vendortest holds what the contract-faithful fake vendor APIs
 // (oktaadmin, graphadmin, googleadmin, awsiam, webhook) share: a request
 // log, effective-delivery counting by Idempotency-Key, failure injection
-// (429 with waits, 5xx, delays) and waiting for requests without sleeps.
+// (429 with waits, 5xx, delays), waiting for requests without sleeps, and
+// the in-memory transport of the log fakes (oktalog, graphlog).
 //
 // The fakes run in tests and in-process outside them (a demo), so nothing
 // here needs a *testing.T: a Cleanup registrar is optional and every

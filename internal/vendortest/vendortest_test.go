@@ -2,7 +2,9 @@ package vendortest_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +90,30 @@ func TestInjectedFailuresInOrder(t *testing.T) {
 	}
 	if got := vendortest.RetryAfterSeconds(1500 * time.Millisecond); got != 2 {
 		t.Errorf("RetryAfterSeconds(1.5s) = %d, want 2", got)
+	}
+}
+
+func TestInMemory(t *testing.T) {
+	c := &http.Client{Transport: vendortest.InMemory(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Seen", r.RequestURI+" "+r.RemoteAddr)
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, r.Method+" "+string(b))
+	}))}
+	resp, err := c.Post("https://fake.invalid/a/b?c=d", "text/plain", strings.NewReader("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || string(b) != "POST hello" || resp.Header.Get("X-Seen") != "/a/b?c=d 192.0.2.1:40000" {
+		t.Errorf("got %d %q %q", resp.StatusCode, b, resp.Header.Get("X-Seen"))
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://fake.invalid/", nil)
+	if _, err := c.Do(req); err == nil {
+		t.Error("a cancelled request got an answer")
 	}
 }

@@ -44,8 +44,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -53,6 +51,7 @@ import (
 	"time"
 
 	"github.com/vigil-zt/vigil/internal/respond"
+	"github.com/vigil-zt/vigil/internal/respond/httpx"
 )
 
 var _ respond.Connector = (*Connector)(nil)
@@ -129,7 +128,7 @@ func New(cfg Config, client *http.Client) (*Connector, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Connector{cfg: cfg, endpoint: endpoint + "/", client: noRedirects(client), agent: "vigil/" + cfg.Version}, nil
+	return &Connector{cfg: cfg, endpoint: endpoint + "/", client: httpx.NoRedirects(client), agent: "vigil/" + cfg.Version}, nil
 }
 
 // Kinds lists what the connector does.
@@ -223,9 +222,6 @@ func revokePolicy(cutoff time.Time) (string, error) {
 	return string(b), err
 }
 
-// maxBody bounds what the connector reads of a response.
-const maxBody = 1 << 20
-
 // call sends one signed Query API request and maps the answer.
 func (c *Connector) call(ctx context.Context, a respond.Action, op string, form url.Values) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
@@ -244,15 +240,16 @@ func (c *Connector) call(ctx context.Context, a respond.Action, op string, form 
 	req.Header.Set("User-Agent", c.agent)
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return respond.Retryable(fmt.Errorf("awsiam: %s: %w", op, transportError(err)), 0)
+		return respond.Retryable(fmt.Errorf("awsiam: %s: %w", op, httpx.TransportError(err)), 0)
 	}
 	defer resp.Body.Close()
-	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	// Not httpx.Do: a 2xx whose body broke off still did the change.
+	rb, err := httpx.ReadBody(resp.Body)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
 	if err != nil && len(rb) == 0 {
-		return respond.Retryable(fmt.Errorf("awsiam: %s: reading response: %w", op, transportError(err)), 0)
+		return respond.Retryable(fmt.Errorf("awsiam: %s: reading response: %w", op, httpx.TransportError(err)), 0)
 	}
 	ae := &apiError{op: op, status: resp.StatusCode}
 	var er struct {
@@ -262,8 +259,8 @@ func (c *Connector) call(ctx context.Context, a respond.Action, op string, form 
 		} `xml:"Error"`
 	}
 	if xml.Unmarshal(rb, &er) == nil {
-		ae.code = clean(er.Error.Code, 48)
-		ae.message = clean(er.Error.Message, 200)
+		ae.code = httpx.Clean(er.Error.Code, 48)
+		ae.message = httpx.Clean(er.Error.Message, 200)
 	}
 	if retryable(resp.StatusCode, ae.code) {
 		return respond.Retryable(ae, retryAfter(resp.Header))
@@ -310,14 +307,7 @@ func (e *apiError) Error() string {
 	case e.status == http.StatusBadRequest:
 		what = "rejected"
 	}
-	detail := fmt.Sprint(e.status)
-	if e.code != "" {
-		detail += " " + e.code
-	}
-	if e.message != "" {
-		detail += ": " + e.message
-	}
-	return fmt.Sprintf("awsiam: %s: %s (%s)", e.op, what, detail)
+	return fmt.Sprintf("awsiam: %s: %s (%s)", e.op, what, httpx.Detail(e.status, e.code, e.message))
 }
 
 // retryAfter reads a Retry-After in seconds, which IAM does not send but
@@ -330,6 +320,8 @@ func retryAfter(h http.Header) time.Duration {
 	return min(time.Duration(min(s, 3600))*time.Second, time.Hour)
 }
 
+// parseBase is stricter than httpx.ParseBase: the Query API is served at
+// the root, so a path is refused too.
 func parseBase(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -338,59 +330,8 @@ func parseBase(raw string) (string, error) {
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
 		return "", errors.New("want scheme://host with no credentials, path, query or fragment")
 	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loopback(u.Hostname()) {
-			return "", errors.New("plain http only for loopback addresses")
-		}
-	default:
-		return "", fmt.Errorf("unsupported scheme %q", u.Scheme)
+	if err := httpx.CheckScheme(u); err != nil {
+		return "", err
 	}
 	return u.Scheme + "://" + u.Host, nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// noRedirects copies client so redirects come back as answers.
-func noRedirects(client *http.Client) *http.Client {
-	if client == nil {
-		client = &http.Client{}
-	}
-	cp := *client
-	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &cp
-}
-
-// transportError drops the URL net/http puts in its errors.
-func transportError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// clean keeps vendor text printable and short.
-func clean(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if len(s) > n {
-		cut := n
-		for cut > 0 && s[cut]&0xC0 == 0x80 {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
 }

@@ -30,15 +30,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/vigil-zt/vigil/internal/respond"
+	"github.com/vigil-zt/vigil/internal/respond/httpx"
 )
 
 var _ respond.Connector = (*Connector)(nil)
@@ -96,11 +95,11 @@ func New(cfg Config, client *http.Client) (*Connector, error) {
 	if cfg.GraphURL == "" {
 		cfg.GraphURL = DefaultGraphURL
 	}
-	authority, err := parseBase(cfg.Authority)
+	authority, err := httpx.ParseBase(cfg.Authority)
 	if err != nil {
 		return nil, fmt.Errorf("entra: authority: %w", err)
 	}
-	graph, err := parseBase(cfg.GraphURL)
+	graph, err := httpx.ParseBase(cfg.GraphURL)
 	if err != nil {
 		return nil, fmt.Errorf("entra: graph url: %w", err)
 	}
@@ -123,7 +122,7 @@ func New(cfg Config, client *http.Client) (*Connector, error) {
 		cfg:      cfg,
 		tokenURL: authority + "/" + url.PathEscape(cfg.TenantID) + "/oauth2/v2.0/token",
 		graph:    graph,
-		client:   noRedirects(client),
+		client:   httpx.NoRedirects(client),
 		agent:    "vigil/" + cfg.Version,
 	}, nil
 }
@@ -136,7 +135,7 @@ func (c *Connector) Kinds() []string {
 // Do performs a against a.Target, a user's object id or user principal
 // name.
 func (c *Connector) Do(ctx context.Context, a respond.Action) (string, error) {
-	if err := checkTarget(a.Target); err != nil {
+	if err := httpx.CheckTarget(a.Target); err != nil {
 		return "", fmt.Errorf("entra: %w", err)
 	}
 	user := "/v1.0/users/" + url.PathEscape(a.Target)
@@ -193,45 +192,28 @@ func (c *Connector) graphCall(ctx context.Context, a respond.Action, op, method,
 			} `json:"error"`
 		}
 		if json.Unmarshal(resp, &e) == nil {
-			ge.code = clean(e.Error.Code, 48)
-			ge.message = clean(e.Error.Message, 200)
+			ge.code = httpx.Clean(e.Error.Code, 48)
+			ge.message = httpx.Clean(e.Error.Message, 200)
 		}
 		switch {
 		case status == http.StatusTooManyRequests || status >= 500:
-			return respond.Retryable(ge, retryAfter(h, c.cfg.Now()))
+			return respond.Retryable(ge, httpx.RetryAfter(h, c.cfg.Now()))
 		}
 		return ge
 	}
 }
 
-// maxBody bounds what the connector reads of a response.
-const maxBody = 1 << 20
-
-// send makes one HTTP call bounded by the timeout and returns the status,
-// headers and (bounded) body; err is a transport failure.
+// send makes one HTTP call bounded by the timeout (httpx.Send) with
+// Vigil's User-Agent.
 func (c *Connector) send(ctx context.Context, method, target string, body []byte, prepare func(*http.Request)) (int, http.Header, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	req.Header.Set("User-Agent", c.agent)
-	prepare(req)
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return 0, nil, nil, transportError(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil && resp.StatusCode < 300 {
-		return 0, nil, nil, fmt.Errorf("reading response: %w", transportError(err))
-	}
-	return resp.StatusCode, resp.Header, b, nil
+	return httpx.Send(ctx, c.client, c.cfg.Timeout, method, target, rd, func(req *http.Request) {
+		req.Header.Set("User-Agent", c.agent)
+		prepare(req)
+	})
 }
 
 // apiError is a non-2xx Graph answer: the operation, the user, the status
@@ -244,131 +226,9 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string {
-	what := "failed"
-	switch e.status {
-	case http.StatusBadRequest:
-		what = "rejected"
-	case http.StatusUnauthorized:
-		what = "authentication failed"
-	case http.StatusForbidden:
-		what = "permission denied"
-	case http.StatusNotFound:
-		what = "user not found"
-	case http.StatusTooManyRequests:
-		what = "throttled"
+	what := httpx.Failure(e.status)
+	if e.status == http.StatusTooManyRequests {
+		what = "throttled" // Graph's word for it
 	}
-	if e.status >= 500 {
-		what = "server error"
-	}
-	detail := strconv.Itoa(e.status)
-	if e.code != "" {
-		detail += " " + e.code
-	}
-	if e.message != "" {
-		detail += ": " + e.message
-	}
-	return fmt.Sprintf("entra: %s: %s (%s)", e.op, what, detail)
-}
-
-// retryAfter reads Retry-After as seconds or an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s > int(maxWait/time.Second) {
-			return maxWait
-		}
-		return max(time.Duration(s)*time.Second, 0)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxWait)
-	}
-	return 0
-}
-
-// maxWait caps what a vendor may ask, so a bogus header cannot park an
-// action for days.
-const maxWait = time.Hour
-
-func parseBase(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", errors.New("not a url")
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Host == "" {
-		return "", errors.New("want scheme://host with no credentials, query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loopback(u.Hostname()) {
-			return "", errors.New("plain http only for loopback addresses")
-		}
-	default:
-		return "", fmt.Errorf("unsupported scheme %q", u.Scheme)
-	}
-	return strings.TrimSuffix(u.String(), "/"), nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// noRedirects copies client so redirects come back as answers: a bearer
-// token or client secret must never follow a redirect.
-func noRedirects(client *http.Client) *http.Client {
-	if client == nil {
-		client = &http.Client{}
-	}
-	cp := *client
-	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &cp
-}
-
-// transportError drops the URL net/http puts in its errors.
-func transportError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func checkTarget(t string) error {
-	if t == "" {
-		return errors.New("empty target")
-	}
-	if len(t) > 512 {
-		return errors.New("target longer than 512 bytes")
-	}
-	for _, r := range t {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("target %q holds a control character", t)
-		}
-	}
-	return nil
-}
-
-// clean keeps vendor text printable and short.
-func clean(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if len(s) > n {
-		cut := n
-		for cut > 0 && s[cut]&0xC0 == 0x80 {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
+	return fmt.Sprintf("entra: %s: %s (%s)", e.op, what, httpx.Detail(e.status, e.code, e.message))
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigil-zt/vigil/internal/respond"
+	"github.com/vigil-zt/vigil/internal/respond/httpx"
 )
 
 // refreshBefore is how long before expiry a cached token is replaced, so
@@ -48,7 +49,7 @@ func (c *Connector) accessToken(ctx context.Context) (string, error) {
 	}
 	_ = json.Unmarshal(body, &tr)
 	if status != http.StatusOK {
-		what := clean(tr.Error, 40)
+		what := httpx.Clean(tr.Error, 40)
 		if what == "" {
 			what = "error"
 		}
@@ -56,7 +57,7 @@ func (c *Connector) accessToken(ctx context.Context) (string, error) {
 			what += fmt.Sprintf(" AADSTS%d", tr.Codes[0])
 		}
 		if status == http.StatusTooManyRequests || status >= 500 {
-			return "", respond.Retryable(fmt.Errorf("token endpoint unavailable (%d %s)", status, what), retryAfter(h, c.cfg.Now()))
+			return "", respond.Retryable(fmt.Errorf("token endpoint unavailable (%d %s)", status, what), httpx.RetryAfter(h, c.cfg.Now()))
 		}
 		return "", fmt.Errorf("token request refused (%d %s)", status, what)
 	}

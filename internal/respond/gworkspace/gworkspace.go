@@ -34,10 +34,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +43,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/vigil-zt/vigil/internal/respond"
+	"github.com/vigil-zt/vigil/internal/respond/httpx"
 )
 
 var _ respond.Connector = (*Connector)(nil)
@@ -137,7 +136,7 @@ func New(cfg Config, client *http.Client) (*Connector, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	base, err := parseBase(cfg.BaseURL)
+	base, err := httpx.ParseBase(cfg.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("gworkspace: base url: %w", err)
 	}
@@ -148,7 +147,7 @@ func New(cfg Config, client *http.Client) (*Connector, error) {
 	if tokenURL == "" {
 		tokenURL = DefaultTokenURL
 	}
-	if _, err := parseBase(tokenURL); err != nil {
+	if _, err := httpx.ParseBase(tokenURL); err != nil {
 		return nil, fmt.Errorf("gworkspace: token url: %w", err)
 	}
 	if cfg.Timeout <= 0 {
@@ -167,7 +166,7 @@ func New(cfg Config, client *http.Client) (*Connector, error) {
 		tokenURL: tokenURL,
 		email:    sa.ClientEmail,
 		signer:   signer,
-		client:   noRedirects(client),
+		client:   httpx.NoRedirects(client),
 		agent:    "vigil/" + cfg.Version,
 	}, nil
 }
@@ -197,7 +196,7 @@ func (c *Connector) Kinds() []string {
 
 // Do performs a against a.Target, a user's primary email, alias or id.
 func (c *Connector) Do(ctx context.Context, a respond.Action) (string, error) {
-	if err := checkTarget(a.Target); err != nil {
+	if err := httpx.CheckTarget(a.Target); err != nil {
 		return "", fmt.Errorf("gworkspace: %w", err)
 	}
 	switch a.Kind {
@@ -248,14 +247,14 @@ func (c *Connector) apiCall(ctx context.Context, a respond.Action, op, method, p
 			} `json:"error"`
 		}
 		if json.Unmarshal(body, &e) == nil {
-			ae.message = clean(e.Error.Message, 200)
-			ae.reason = clean(e.Error.Status, 40)
+			ae.message = httpx.Clean(e.Error.Message, 200)
+			ae.reason = httpx.Clean(e.Error.Status, 40)
 			if len(e.Error.Errors) > 0 && e.Error.Errors[0].Reason != "" {
-				ae.reason = clean(e.Error.Errors[0].Reason, 40)
+				ae.reason = httpx.Clean(e.Error.Errors[0].Reason, 40)
 			}
 		}
 		if retryableStatus(status, ae.reason) {
-			return respond.Retryable(ae, retryAfter(h, c.cfg.Now()))
+			return respond.Retryable(ae, httpx.RetryAfter(h, c.cfg.Now()))
 		}
 		return ae
 	}
@@ -277,30 +276,13 @@ func retryableStatus(status int, reason string) bool {
 	return false
 }
 
-// maxBody bounds what the connector reads of a response.
-const maxBody = 1 << 20
-
-// send makes one HTTP call bounded by the timeout and returns the status,
-// headers and (bounded) body; err is a transport failure.
+// send makes one HTTP call bounded by the timeout (httpx.Send) with
+// Vigil's User-Agent.
 func (c *Connector) send(ctx context.Context, method, target string, body io.Reader, prepare func(*http.Request)) (int, http.Header, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	req.Header.Set("User-Agent", c.agent)
-	prepare(req)
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return 0, nil, nil, transportError(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil && resp.StatusCode < 300 {
-		return 0, nil, nil, fmt.Errorf("reading response: %w", transportError(err))
-	}
-	return resp.StatusCode, resp.Header, b, nil
+	return httpx.Send(ctx, c.client, c.cfg.Timeout, method, target, body, func(req *http.Request) {
+		req.Header.Set("User-Agent", c.agent)
+		prepare(req)
+	})
 }
 
 // apiError is a non-2xx answer: the operation, the user, the status and
@@ -313,134 +295,9 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string {
-	what := "failed"
-	switch e.status {
-	case http.StatusBadRequest:
-		what = "rejected"
-	case http.StatusUnauthorized:
-		what = "authentication failed"
-	case http.StatusForbidden:
-		what = "permission denied"
-		if retryableStatus(e.status, e.reason) {
-			what = "rate limited"
-		}
-	case http.StatusNotFound:
-		what = "user not found"
-	case http.StatusTooManyRequests:
-		what = "rate limited"
+	what := httpx.Failure(e.status)
+	if e.status == http.StatusForbidden && retryableStatus(e.status, e.reason) {
+		what = "rate limited" // a quota 403
 	}
-	if e.status >= 500 {
-		what = "server error"
-	}
-	detail := strconv.Itoa(e.status)
-	if e.reason != "" {
-		detail += " " + e.reason
-	}
-	if e.message != "" {
-		detail += ": " + e.message
-	}
-	return fmt.Sprintf("gworkspace: %s: %s (%s)", e.op, what, detail)
-}
-
-// retryAfter reads Retry-After as seconds or an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s > int(maxWait/time.Second) {
-			return maxWait
-		}
-		return max(time.Duration(s)*time.Second, 0)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxWait)
-	}
-	return 0
-}
-
-// maxWait caps what a vendor may ask, so a bogus header cannot park an
-// action for days.
-const maxWait = time.Hour
-
-func parseBase(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", errors.New("not a url")
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Host == "" {
-		return "", errors.New("want scheme://host with no credentials, query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loopback(u.Hostname()) {
-			return "", errors.New("plain http only for loopback addresses")
-		}
-	default:
-		return "", fmt.Errorf("unsupported scheme %q", u.Scheme)
-	}
-	return strings.TrimSuffix(u.String(), "/"), nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// noRedirects copies client so redirects come back as answers: a bearer
-// token or assertion must never follow a redirect.
-func noRedirects(client *http.Client) *http.Client {
-	if client == nil {
-		client = &http.Client{}
-	}
-	cp := *client
-	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &cp
-}
-
-// transportError drops the URL net/http puts in its errors.
-func transportError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func checkTarget(t string) error {
-	if t == "" {
-		return errors.New("empty target")
-	}
-	if len(t) > 512 {
-		return errors.New("target longer than 512 bytes")
-	}
-	for _, r := range t {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("target %q holds a control character", t)
-		}
-	}
-	return nil
-}
-
-// clean keeps vendor text printable and short.
-func clean(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if len(s) > n {
-		cut := n
-		for cut > 0 && s[cut]&0xC0 == 0x80 {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
+	return fmt.Sprintf("gworkspace: %s: %s (%s)", e.op, what, httpx.Detail(e.status, e.reason, e.message))
 }

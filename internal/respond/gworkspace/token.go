@@ -13,6 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/vigil-zt/vigil/internal/respond"
+	"github.com/vigil-zt/vigil/internal/respond/httpx"
 )
 
 // refreshBefore is how long before expiry a cached token is replaced.
@@ -67,15 +68,15 @@ func (c *Connector) accessToken(ctx context.Context) (string, error) {
 	}
 	_ = json.Unmarshal(body, &tr)
 	if status != http.StatusOK {
-		what := clean(tr.Error, 40)
+		what := httpx.Clean(tr.Error, 40)
 		if what == "" {
 			what = "error"
 		}
-		if d := clean(tr.Description, 120); d != "" {
+		if d := httpx.Clean(tr.Description, 120); d != "" {
 			what += ": " + d
 		}
 		if status == http.StatusTooManyRequests || status >= 500 {
-			return "", respond.Retryable(fmt.Errorf("token endpoint unavailable (%d %s)", status, what), retryAfter(h, c.cfg.Now()))
+			return "", respond.Retryable(fmt.Errorf("token endpoint unavailable (%d %s)", status, what), httpx.RetryAfter(h, c.cfg.Now()))
 		}
 		return "", fmt.Errorf("token request refused (%d %s)", status, what)
 	}

@@ -30,8 +30,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,6 +37,7 @@ import (
 	"time"
 
 	"github.com/vigil-zt/vigil/internal/respond"
+	"github.com/vigil-zt/vigil/internal/respond/httpx"
 )
 
 var _ respond.Connector = (*Connector)(nil)
@@ -77,7 +76,10 @@ type Connector struct {
 // New checks cfg and returns a Connector sending through client
 // (http.DefaultClient's transport when nil). It makes no call.
 func New(cfg Config, client *http.Client) (*Connector, error) {
-	base, err := parseBase(cfg.OrgURL)
+	if cfg.OrgURL == "" {
+		return nil, errors.New("okta: org url: missing")
+	}
+	base, err := httpx.ParseBase(cfg.OrgURL)
 	if err != nil {
 		return nil, fmt.Errorf("okta: org url: %w", err)
 	}
@@ -96,7 +98,7 @@ func New(cfg Config, client *http.Client) (*Connector, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Connector{base: strings.TrimSuffix(base.String(), "/"), cfg: cfg, client: noRedirects(client), agent: "vigil/" + cfg.Version, timeout: cfg.Timeout}, nil
+	return &Connector{base: base, cfg: cfg, client: httpx.NoRedirects(client), agent: "vigil/" + cfg.Version, timeout: cfg.Timeout}, nil
 }
 
 // Kinds lists what the connector does.
@@ -106,7 +108,7 @@ func (c *Connector) Kinds() []string {
 
 // Do performs a against a.Target, an Okta user id or login.
 func (c *Connector) Do(ctx context.Context, a respond.Action) (string, error) {
-	if err := checkTarget(a.Target); err != nil {
+	if err := httpx.CheckTarget(a.Target); err != nil {
 		return "", fmt.Errorf("okta: %w", err)
 	}
 	user := url.PathEscape(a.Target)
@@ -151,9 +153,6 @@ func (c *Connector) suspended(ctx context.Context, a respond.Action, user string
 	return json.Unmarshal(body, &u) == nil && u.Status == "SUSPENDED"
 }
 
-// maxBody bounds what the connector reads of a response.
-const maxBody = 1 << 20
-
 // call sends one request and maps the answer: 2xx returns the body,
 // 429/5xx/network errors are retryable, the rest permanent.
 func (c *Connector) call(ctx context.Context, a respond.Action, op, method, path, query string) ([]byte, error) {
@@ -180,19 +179,14 @@ func (c *Connector) call(ctx context.Context, a respond.Action, op, method, path
 	if a.ID != "" {
 		req.Header.Set("Idempotency-Key", a.ID)
 	}
-	resp, err := c.client.Do(req)
+	status, h, body, err := httpx.Do(c.client, req)
 	if err != nil {
-		return nil, respond.Retryable(fmt.Errorf("okta: %s: %w", op, transportError(err)), 0)
+		return nil, respond.Retryable(fmt.Errorf("okta: %s: %w", op, err), 0)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil && resp.StatusCode < 300 {
-		return nil, respond.Retryable(fmt.Errorf("okta: %s: reading response: %w", op, transportError(err)), 0)
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+	if status >= 200 && status < 300 {
 		return body, nil
 	}
-	ae := &apiError{op: op, status: resp.StatusCode}
+	ae := &apiError{op: op, status: status}
 	var oe struct {
 		Code    string `json:"errorCode"`
 		Summary string `json:"errorSummary"`
@@ -201,17 +195,17 @@ func (c *Connector) call(ctx context.Context, a respond.Action, op, method, path
 		} `json:"errorCauses"`
 	}
 	if json.Unmarshal(body, &oe) == nil {
-		ae.code = clean(oe.Code, 16)
-		ae.summary = clean(oe.Summary, 160)
+		ae.code = httpx.Clean(oe.Code, 16)
+		ae.summary = httpx.Clean(oe.Summary, 160)
 		if len(oe.Causes) > 0 {
-			ae.summary = clean(ae.summary+"; "+oe.Causes[0].Summary, 240)
+			ae.summary = httpx.Clean(ae.summary+"; "+oe.Causes[0].Summary, 240)
 		}
 	}
 	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		return nil, respond.Retryable(ae, c.rateLimitWait(resp.Header))
-	case resp.StatusCode >= 500:
-		return nil, respond.Retryable(ae, retryAfter(resp.Header, c.serverNow(resp.Header)))
+	case status == http.StatusTooManyRequests:
+		return nil, respond.Retryable(ae, c.rateLimitWait(h))
+	case status >= 500:
+		return nil, respond.Retryable(ae, httpx.RetryAfter(h, c.serverNow(h)))
 	}
 	return nil, ae
 }
@@ -235,7 +229,7 @@ func (c *Connector) authorization(ctx context.Context) (string, error) {
 // clock skew between Vigil and Okta does not matter.
 func (c *Connector) rateLimitWait(h http.Header) time.Duration {
 	now := c.serverNow(h)
-	wait := retryAfter(h, now)
+	wait := httpx.RetryAfter(h, now)
 	if v := h.Get("X-Rate-Limit-Reset"); v != "" {
 		if sec, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && sec > 0 {
 			reset := time.Unix(sec, 0)
@@ -244,7 +238,7 @@ func (c *Connector) rateLimitWait(h http.Header) time.Duration {
 			}
 		}
 	}
-	return clampWait(wait)
+	return min(wait, httpx.MaxWait)
 }
 
 // serverNow is the vendor's time from its Date header, or ours.
@@ -265,140 +259,5 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string {
-	what := "failed"
-	switch e.status {
-	case http.StatusBadRequest:
-		what = "rejected"
-	case http.StatusUnauthorized:
-		what = "authentication failed"
-	case http.StatusForbidden:
-		what = "permission denied"
-	case http.StatusNotFound:
-		what = "user not found"
-	case http.StatusTooManyRequests:
-		what = "rate limited"
-	}
-	if e.status >= 500 {
-		what = "server error"
-	}
-	detail := strconv.Itoa(e.status)
-	if e.code != "" {
-		detail += " " + e.code
-	}
-	if e.summary != "" {
-		detail += ": " + e.summary
-	}
-	return fmt.Sprintf("okta: %s: %s (%s)", e.op, what, detail)
+	return fmt.Sprintf("okta: %s: %s (%s)", e.op, httpx.Failure(e.status), httpx.Detail(e.status, e.code, e.summary))
 }
-
-// retryAfter reads Retry-After as seconds or an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s > int(maxWait/time.Second) {
-			return maxWait
-		}
-		return clampWait(time.Duration(s) * time.Second)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return clampWait(t.Sub(now))
-	}
-	return 0
-}
-
-// maxWait caps what a vendor may ask: an hour is already longer than any
-// documented limit window, and a bogus header must not park an action.
-const maxWait = time.Hour
-
-func clampWait(d time.Duration) time.Duration {
-	return min(max(d, 0), maxWait)
-}
-
-func parseBase(raw string) (*url.URL, error) {
-	if raw == "" {
-		return nil, errors.New("missing")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, errors.New("not a url")
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Host == "" {
-		return nil, errors.New("want scheme://host with no credentials, query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loopback(u.Hostname()) {
-			return nil, errors.New("plain http only for loopback addresses")
-		}
-	default:
-		return nil, fmt.Errorf("unsupported scheme %q", u.Scheme)
-	}
-	return u, nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// noRedirects copies client so redirects come back as answers: a token
-// must never follow a redirect to another host.
-func noRedirects(client *http.Client) *http.Client {
-	if client == nil {
-		client = &http.Client{}
-	}
-	cp := *client
-	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &cp
-}
-
-// transportError drops the URL net/http puts in its errors.
-func transportError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func checkTarget(t string) error {
-	if t == "" {
-		return errors.New("empty target")
-	}
-	if len(t) > 512 {
-		return errors.New("target longer than 512 bytes")
-	}
-	for _, r := range t {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("target %q holds a control character", t)
-		}
-	}
-	return nil
-}
-
-// clean keeps vendor text printable and short.
-func clean(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if len(s) > n {
-		cut := n
-		for cut > 0 && !utf8Start(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }

@@ -34,8 +34,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -45,6 +43,7 @@ import (
 	"time"
 
 	"github.com/vigil-zt/vigil/internal/respond"
+	"github.com/vigil-zt/vigil/internal/respond/httpx"
 )
 
 var _ respond.Connector = (*Connector)(nil)
@@ -109,13 +108,12 @@ func New(cfg Config, client *http.Client) (*Connector, error) {
 	if err != nil || cfg.URL == "" || u.Host == "" || u.User != nil {
 		return nil, errors.New("webhook: url must be an absolute url without credentials")
 	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loopback(u.Hostname()) {
-			return nil, errors.New("webhook: plain http only for loopback addresses")
-		}
-	default:
+	// Not httpx.ParseBase: a webhook URL may carry a query (often its
+	// credential), and errors here quote neither the URL nor its scheme.
+	switch err := httpx.CheckScheme(u); {
+	case errors.Is(err, httpx.ErrPlainHTTP):
+		return nil, fmt.Errorf("webhook: %w", err)
+	case err != nil:
 		return nil, errors.New("webhook: url scheme must be https")
 	}
 	switch cfg.Format {
@@ -143,7 +141,7 @@ func New(cfg Config, client *http.Client) (*Connector, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Connector{cfg: cfg, client: noRedirects(client), agent: "vigil/" + cfg.Version}, nil
+	return &Connector{cfg: cfg, client: httpx.NoRedirects(client), agent: "vigil/" + cfg.Version}, nil
 }
 
 var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -204,7 +202,7 @@ func (c *Connector) Do(ctx context.Context, a respond.Action) (string, error) {
 	if err := c.post(ctx, a, body, now); err != nil {
 		return "", err
 	}
-	return "notified: " + truncate(summary, 120), nil
+	return "notified: " + httpx.Truncate(summary, 120), nil
 }
 
 func document(a respond.Action, summary string, now time.Time) Document {
@@ -267,7 +265,7 @@ func Summary(a respond.Action) string {
 	if len(about) > 0 {
 		b.WriteString(" — " + strings.Join(about, ", "))
 	}
-	return truncate(b.String(), 2000)
+	return httpx.Truncate(b.String(), 2000)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -277,20 +275,6 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func slackEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && s[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// maxBody bounds what the connector reads of a response.
-const maxBody = 1 << 20
 
 var errorToken = regexp.MustCompile(`^[a-z_]{1,40}$`)
 
@@ -320,10 +304,10 @@ func (c *Connector) post(ctx context.Context, a respond.Action, body []byte, now
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return respond.Retryable(fmt.Errorf("webhook: %s: %w", op, transportError(err)), 0)
+		return respond.Retryable(fmt.Errorf("webhook: %s: %w", op, httpx.TransportError(err)), 0)
 	}
 	defer resp.Body.Close()
-	rb, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	rb, _ := httpx.ReadBody(resp.Body)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
@@ -337,10 +321,10 @@ func (c *Connector) post(ctx context.Context, a respond.Action, body []byte, now
 	err = fmt.Errorf("webhook: %s: receiver answered %s", op, detail)
 	switch resp.StatusCode {
 	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests:
-		return respond.Retryable(err, retryAfter(resp.Header, now))
+		return respond.Retryable(err, httpx.RetryAfter(resp.Header, now))
 	}
 	if resp.StatusCode >= 500 {
-		return respond.Retryable(err, retryAfter(resp.Header, now))
+		return respond.Retryable(err, httpx.RetryAfter(resp.Header, now))
 	}
 	return err
 }
@@ -376,48 +360,4 @@ func Verify(secret []byte, signature, timestamp string, body []byte, now time.Ti
 		return ErrBadSignature
 	}
 	return nil
-}
-
-// retryAfter reads Retry-After as seconds or an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		return time.Duration(min(max(s, 0), 3600)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), time.Hour)
-	}
-	return 0
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// noRedirects copies client so redirects come back as answers: a signed
-// notification goes where it was configured to go, nowhere else.
-func noRedirects(client *http.Client) *http.Client {
-	if client == nil {
-		client = &http.Client{}
-	}
-	cp := *client
-	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &cp
-}
-
-// transportError drops the URL (a credential for Slack) that net/http
-// puts in its errors.
-func transportError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

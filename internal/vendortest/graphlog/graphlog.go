@@ -150,7 +150,7 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 func NewInMemory(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	s := newServer(opts)
 	s.url = InMemoryURL
-	s.client = &http.Client{Transport: inMemory{s}}
+	s.client = &http.Client{Transport: vendortest.InMemory(s)}
 	if cleanup != nil {
 		cleanup.Cleanup(s.Close)
 	}
@@ -647,31 +647,4 @@ func parseSkipToken(s string) (record, bool) {
 		return record{}, false
 	}
 	return record{t: time.Unix(0, n), id: id}, true
-}
-
-// inMemory is a RoundTripper that calls the server's handler in the
-// calling goroutine.
-type inMemory struct{ h http.Handler }
-
-func (t inMemory) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	sr := r.Clone(r.Context())
-	sr.RequestURI = r.URL.RequestURI()
-	sr.RemoteAddr = "192.0.2.1:40000"
-	if sr.Body == nil {
-		sr.Body = http.NoBody
-	}
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, sr)
-	if r.Body != nil {
-		r.Body.Close()
-	}
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	res := rec.Result()
-	res.Request = r
-	return res, nil
 }

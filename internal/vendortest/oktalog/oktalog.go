@@ -133,7 +133,7 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 func NewInMemory(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	s := newServer(opts)
 	s.url = InMemoryURL
-	s.client = &http.Client{Transport: inMemory{s}}
+	s.client = &http.Client{Transport: vendortest.InMemory(s)}
 	if cleanup != nil {
 		cleanup.Cleanup(s.Close)
 	}
@@ -449,37 +449,4 @@ func parseTime(v string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Parse("2006-01-02T15:04:05.000-0700", v)
-}
-
-// inMemory is a RoundTripper that calls the server's handler in the
-// calling goroutine.
-type inMemory struct{ h http.Handler }
-
-func (t inMemory) RoundTrip(r *http.Request) (*http.Response, error) {
-	return serveInMemory(t.h, r)
-}
-
-func serveInMemory(h http.Handler, r *http.Request) (*http.Response, error) {
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	sr := r.Clone(r.Context())
-	sr.RequestURI = r.URL.RequestURI()
-	sr.RemoteAddr = "192.0.2.1:40000"
-	if sr.Body == nil {
-		sr.Body = http.NoBody
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, sr)
-	if r.Body != nil {
-		r.Body.Close()
-	}
-	// A handler that gave up because the client went away answers nothing
-	// the client could read.
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	res := rec.Result()
-	res.Request = r
-	return res, nil
 }
