@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/vigil-zt/vigil/internal/httpx"
 )
 
 const userAgent = "vigil-poller/1"
@@ -353,7 +354,7 @@ func checkBase(what, raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: %s %q is not an absolute http(s) URL", ErrConfig, what, raw)
 	case u.User != nil, u.RawQuery != "", u.Fragment != "":
 		return nil, fmt.Errorf("%w: %s must not carry credentials, a query or a fragment", ErrConfig, what)
-	case u.Scheme == "http" && !loopback(u.Hostname()):
+	case u.Scheme == "http" && !httpx.Loopback(u.Hostname()):
 		return nil, fmt.Errorf("%w: %s must be https (plain http only to a loopback address)", ErrConfig, what)
 	}
 	return u, nil
@@ -366,14 +367,6 @@ func under(base *url.URL, elem ...string) *url.URL {
 	u.Path = strings.TrimRight(base.Path, "/") + "/" + strings.Join(elem, "/")
 	u.RawPath = ""
 	return &u
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // sameOrigin reports whether link (absolute) has base's scheme and host, so

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/httpx"
 )
 
 // Sink receives the records a poller fetched: each one element of an Okta
@@ -210,18 +211,6 @@ func (o *Options) defaults() error {
 	if o.MaxWait <= 0 {
 		o.MaxWait = 15 * time.Minute
 	}
-	o.HTTP = noRedirects(o.HTTP)
+	o.HTTP = httpx.NoRedirects(o.HTTP)
 	return nil
-}
-
-// noRedirects returns a copy of c (or a default client) that does not
-// follow redirects: Go keeps the Authorization header on a redirect within
-// the same domain, and a log API has no reason to redirect.
-func noRedirects(c *http.Client) *http.Client {
-	var cp http.Client
-	if c != nil {
-		cp = *c
-	}
-	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &cp
 }

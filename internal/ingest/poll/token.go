@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-zt/vigil/internal/httpx"
 )
 
 // CredentialsConfig configures the OAuth 2.0 client credentials grant of a
@@ -72,7 +74,7 @@ func NewClientCredentials(cfg CredentialsConfig) (*ClientCredentials, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	cfg.HTTP = noRedirects(cfg.HTTP)
+	cfg.HTTP = httpx.NoRedirects(cfg.HTTP)
 	base, err := checkBase("token authority", cfg.Authority)
 	if err != nil {
 		return nil, err

@@ -51,7 +51,7 @@ import (
 	"time"
 
 	"github.com/vigil-zt/vigil/internal/respond"
-	"github.com/vigil-zt/vigil/internal/respond/httpx"
+	"github.com/vigil-zt/vigil/internal/httpx"
 )
 
 var _ respond.Connector = (*Connector)(nil)

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/vigil-zt/vigil/internal/respond"
-	"github.com/vigil-zt/vigil/internal/respond/httpx"
+	"github.com/vigil-zt/vigil/internal/httpx"
 )
 
 // refreshBefore is how long before expiry a cached token is replaced, so

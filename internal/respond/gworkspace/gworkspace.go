@@ -43,7 +43,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/vigil-zt/vigil/internal/respond"
-	"github.com/vigil-zt/vigil/internal/respond/httpx"
+	"github.com/vigil-zt/vigil/internal/httpx"
 )
 
 var _ respond.Connector = (*Connector)(nil)

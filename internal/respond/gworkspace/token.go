@@ -13,7 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/vigil-zt/vigil/internal/respond"
-	"github.com/vigil-zt/vigil/internal/respond/httpx"
+	"github.com/vigil-zt/vigil/internal/httpx"
 )
 
 // refreshBefore is how long before expiry a cached token is replaced.

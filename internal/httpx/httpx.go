@@ -1,8 +1,9 @@
-// Package httpx holds the HTTP plumbing the response connectors share:
+// Package httpx holds the HTTP plumbing Vigil's outbound clients (the
+// response connectors, the log pollers) share:
 // checking a vendor's base URL, a client that answers redirects instead of
 // following them, transport errors without the URL, bounded reading of
 // answers, Retry-After, and keeping targets and vendor text safe to put in
-// messages. What a vendor's API means by an answer stays in its connector.
+// messages. What a vendor's API means by an answer stays in its client.
 package httpx
 
 import (

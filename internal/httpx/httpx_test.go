@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/vigil-zt/vigil/internal/respond/httpx"
+	"github.com/vigil-zt/vigil/internal/httpx"
 )
 
 func TestParseBase(t *testing.T) {
