@@ -50,8 +50,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-zt/vigil/internal/respond"
 	"github.com/vigil-zt/vigil/internal/httpx"
+	"github.com/vigil-zt/vigil/internal/respond"
 )
 
 var _ respond.Connector = (*Connector)(nil)

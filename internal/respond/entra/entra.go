@@ -36,8 +36,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigil-zt/vigil/internal/respond"
 	"github.com/vigil-zt/vigil/internal/httpx"
+	"github.com/vigil-zt/vigil/internal/respond"
 )
 
 var _ respond.Connector = (*Connector)(nil)

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-zt/vigil/internal/respond"
 	"github.com/vigil-zt/vigil/internal/httpx"
+	"github.com/vigil-zt/vigil/internal/respond"
 )
 
 // refreshBefore is how long before expiry a cached token is replaced, so

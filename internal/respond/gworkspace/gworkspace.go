@@ -42,8 +42,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/vigil-zt/vigil/internal/respond"
 	"github.com/vigil-zt/vigil/internal/httpx"
+	"github.com/vigil-zt/vigil/internal/respond"
 )
 
 var _ respond.Connector = (*Connector)(nil)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/vigil-zt/vigil/internal/respond"
 	"github.com/vigil-zt/vigil/internal/httpx"
+	"github.com/vigil-zt/vigil/internal/respond"
 )
 
 // refreshBefore is how long before expiry a cached token is replaced.
