@@ -52,7 +52,10 @@ func (s *Server) ssfHandler(h http.Handler) http.Handler {
 		if name == "" || r.Method == http.MethodGet || strings.Contains(r.URL.Path, "/ssf/poll/") || rec.status/100 != 2 {
 			return
 		}
-		op := r.URL.Path[strings.LastIndex(r.URL.Path, "/ssf/")+len("/ssf/"):]
+		op := r.URL.Path
+		if i := strings.LastIndex(op, "/ssf/"); i >= 0 {
+			op = op[i+len("/ssf/"):]
+		}
 		detail := map[string]any{"method": r.Method, "path": r.URL.Path, "status": rec.status}
 		if id := r.URL.Query().Get("stream_id"); id != "" {
 			detail["stream_id"] = id
