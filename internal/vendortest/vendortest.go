@@ -97,6 +97,19 @@ type Recorder struct {
 	changed  chan struct{} // closed and replaced on every new request
 	closed   chan struct{}
 	once     sync.Once
+	resolve  func(string) string // set once, before requests arrive
+}
+
+// SetResolver makes Count, Deliveries and WaitDeliveries accept what a
+// fake's users are also known by (a login, an e-mail): f maps it to the
+// target the fake records (the user's id), or returns it unchanged.
+func (r *Recorder) SetResolver(f func(string) string) { r.resolve = f }
+
+func (r *Recorder) target(t string) string {
+	if t == "" || r.resolve == nil {
+		return t
+	}
+	return r.resolve(t)
 }
 
 // NewRecorder returns a Recorder using now as its clock (time.Now if nil).
@@ -162,6 +175,7 @@ func (r *Recorder) Requests() []Request {
 // Count returns how many requests of kind for target arrived, whatever
 // their outcome ("" matches any target).
 func (r *Recorder) Count(kind, target string) int {
+	target = r.target(target)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
@@ -177,6 +191,7 @@ func (r *Recorder) Count(kind, target string) int {
 // ("" matches any target): retries carrying an Idempotency-Key already
 // applied do not count.
 func (r *Recorder) Deliveries(kind, target string) int {
+	target = r.target(target)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.deliveriesLocked(kind, target)
@@ -202,6 +217,7 @@ func (r *Recorder) Wait(ctx context.Context, cond func([]Request) bool) error {
 
 // WaitDeliveries blocks until kind reached target n times effectively.
 func (r *Recorder) WaitDeliveries(ctx context.Context, kind, target string, n int) error {
+	target = r.target(target)
 	return r.Wait(ctx, func([]Request) bool { return r.deliveriesLocked(kind, target) >= n })
 }
 

@@ -125,6 +125,12 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 		s.key = testKey()
 	}
 	s.Recorder = vendortest.NewRecorder(s.now)
+	s.Recorder.SetResolver(func(key string) string {
+		if u, ok := s.User(key); ok {
+			return u.ID
+		}
+		return key
+	})
 	s.mux.HandleFunc("POST /token", s.token)
 	s.mux.HandleFunc("POST /admin/directory/v1/users/{userKey}/signOut", s.authed(vendortest.KindSignOut, s.signOut))
 	s.mux.HandleFunc("GET /admin/directory/v1/users/{userKey}", s.authed(vendortest.KindRead, s.get))
@@ -193,24 +199,6 @@ func (s *Server) User(key string) (User, bool) {
 		return *u, true
 	}
 	return User{}, false
-}
-
-// Count counts requests of kind for the user with that id, email or alias ("" for
-// any user), failed ones included.
-func (s *Server) Count(kind, target string) int {
-	if u, ok := s.User(target); ok {
-		target = u.ID
-	}
-	return s.Recorder.Count(kind, target)
-}
-
-// Deliveries counts effective deliveries of kind to the user with that
-// id, email or alias ("" for any user).
-func (s *Server) Deliveries(kind, target string) int {
-	if u, ok := s.User(target); ok {
-		target = u.ID
-	}
-	return s.Recorder.Deliveries(kind, target)
 }
 
 // RevokeTokens makes every access token issued so far invalid.

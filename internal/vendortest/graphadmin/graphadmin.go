@@ -125,6 +125,12 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 		o(s)
 	}
 	s.Recorder = vendortest.NewRecorder(s.now)
+	s.Recorder.SetResolver(func(key string) string {
+		if u, ok := s.User(key); ok {
+			return u.ID
+		}
+		return key
+	})
 	s.mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	s.mux.HandleFunc("POST /v1.0/users/{id}/revokeSignInSessions", s.authed(vendortest.KindClearSessions, s.revoke))
 	s.mux.HandleFunc("PATCH /v1.0/users/{id}", s.authed(vendortest.KindSuspendUser, s.patch))
@@ -165,24 +171,6 @@ func (s *Server) User(key string) (User, bool) {
 		return *u, true
 	}
 	return User{}, false
-}
-
-// Count counts requests of kind for the user with that id or user principal name ("" for
-// any user), failed ones included.
-func (s *Server) Count(kind, target string) int {
-	if u, ok := s.User(target); ok {
-		target = u.ID
-	}
-	return s.Recorder.Count(kind, target)
-}
-
-// Deliveries counts effective deliveries of kind to the user with that id
-// or user principal name ("" for any user).
-func (s *Server) Deliveries(kind, target string) int {
-	if u, ok := s.User(target); ok {
-		target = u.ID
-	}
-	return s.Recorder.Deliveries(kind, target)
 }
 
 // RevokeTokens makes every access token issued so far invalid, as when a

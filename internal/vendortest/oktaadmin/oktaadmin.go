@@ -94,6 +94,12 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 		o(s)
 	}
 	s.Recorder = vendortest.NewRecorder(s.now)
+	s.Recorder.SetResolver(func(key string) string {
+		if u, ok := s.User(key); ok {
+			return u.ID
+		}
+		return key
+	})
 	s.mux.HandleFunc("DELETE /api/v1/users/{id}/sessions", s.clearSessions)
 	s.mux.HandleFunc("POST /api/v1/users/{id}/lifecycle/suspend", s.suspend)
 	s.mux.HandleFunc("POST /api/v1/users/{id}/lifecycle/reset_factors", s.resetFactors)
@@ -142,24 +148,6 @@ func (s *Server) User(idOrLogin string) (User, bool) {
 		return *u, true
 	}
 	return User{}, false
-}
-
-// Count counts requests of kind for the user with that id or login ("" for
-// any user), failed ones included.
-func (s *Server) Count(kind, target string) int {
-	if u, ok := s.User(target); ok {
-		target = u.ID
-	}
-	return s.Recorder.Count(kind, target)
-}
-
-// Deliveries counts effective deliveries of kind to the user with that id
-// or login ("" for any user).
-func (s *Server) Deliveries(kind, target string) int {
-	if u, ok := s.User(target); ok {
-		target = u.ID
-	}
-	return s.Recorder.Deliveries(kind, target)
 }
 
 // lookup finds a user by id, login or login shortname (the part before

@@ -1,12 +1,14 @@
 package oktaadmin_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/vigil-zt/vigil/internal/vendortest"
 	"github.com/vigil-zt/vigil/internal/vendortest/oktaadmin"
 )
 
@@ -88,5 +90,31 @@ func TestHandleMountsBehindAuth(t *testing.T) {
 	reqs := srv.Requests()
 	if len(reqs) != 2 || reqs[1].Status != 200 || reqs[1].Kind != "read" {
 		t.Errorf("requests %+v", reqs)
+	}
+}
+
+// Counting and waiting accept the user's login as well as its id.
+func TestCountsByLogin(t *testing.T) {
+	srv := oktaadmin.New(t)
+	u := srv.AddUser(oktaadmin.User{Login: "ada@example.com", Sessions: 1})
+	resp, _ := do(t, "DELETE", srv.URL()+"/api/v1/users/"+u.ID+"/sessions", "SSWS "+oktaadmin.DefaultAPIToken)
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("clear sessions: %d", resp.StatusCode)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.WaitDeliveries(ctx, vendortest.KindClearSessions, "ada@example.com", 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{u.ID, "ada@example.com", ""} {
+		if n := srv.Deliveries(vendortest.KindClearSessions, key); n != 1 {
+			t.Errorf("Deliveries(%q) = %d, want 1", key, n)
+		}
+		if n := srv.Count(vendortest.KindClearSessions, key); n != 1 {
+			t.Errorf("Count(%q) = %d, want 1", key, n)
+		}
+	}
+	if n := srv.Deliveries(vendortest.KindClearSessions, "bob@example.com"); n != 0 {
+		t.Errorf("an unknown user has %d deliveries", n)
 	}
 }
