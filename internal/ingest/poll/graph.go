@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/httpx"
 )
 
 // GraphLog names a Microsoft Graph audit log.
@@ -495,7 +496,7 @@ func (g *Graph) statusError(resp *response) error {
 	se := &StatusError{Op: g.op, Status: resp.status, Code: vendorText(body.Error.Code), Message: vendorText(body.Error.Message)}
 	switch resp.status {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		se.Wait = retryAfter(resp.header, resp.date)
+		se.Wait = httpx.RetryAfter(resp.header, resp.date)
 	case http.StatusUnauthorized:
 		se.Hint = "a fresh token was refused too: check the app registration"
 	case http.StatusForbidden:

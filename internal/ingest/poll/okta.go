@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/httpx"
 )
 
 // OktaConfig configures an Okta System Log poller.
@@ -322,12 +323,12 @@ func (o *Okta) statusError(resp *response) error {
 	se := &StatusError{Op: oktaLogsOp, Status: resp.status, Code: vendorText(body.ErrorCode), Message: vendorText(body.ErrorSummary)}
 	switch resp.status {
 	case http.StatusTooManyRequests:
-		se.Wait = retryAfter(resp.header, resp.date)
+		se.Wait = httpx.RetryAfter(resp.header, resp.date)
 		if se.Wait == 0 {
 			se.Wait = o.resetWait(resp)
 		}
 	case http.StatusServiceUnavailable:
-		se.Wait = retryAfter(resp.header, resp.date)
+		se.Wait = httpx.RetryAfter(resp.header, resp.date)
 	case http.StatusUnauthorized:
 		se.Hint = "check the API token or the OAuth client"
 	case http.StatusForbidden:

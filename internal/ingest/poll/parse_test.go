@@ -2,7 +2,6 @@ package poll
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -123,32 +122,6 @@ func FuzzParseGraphPage(f *testing.F) {
 			t.Fatalf("round trip: %v, %d elements (want %d), next %q (want %q)", err, len(q.Value), len(p.Value), q.NextLink, p.NextLink)
 		}
 	})
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		v    string
-		want time.Duration
-	}{
-		{"", 0},
-		{"30", 30 * time.Second},
-		{" 5 ", 5 * time.Second},
-		{"0", 0},
-		{"-3", 0},
-		{"99999999999", 24 * time.Hour},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
-		{"soon", 0},
-	} {
-		h := http.Header{}
-		if tc.v != "" {
-			h.Set("Retry-After", tc.v)
-		}
-		if got := retryAfter(h, now); got != tc.want {
-			t.Errorf("Retry-After %q = %v, want %v", tc.v, got, tc.want)
-		}
-	}
 }
 
 func TestVendorText(t *testing.T) {

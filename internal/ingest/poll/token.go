@@ -194,7 +194,7 @@ func (c *ClientCredentials) statusError(res *http.Response, body []byte) error {
 	se := &StatusError{Op: c.op, Status: res.StatusCode, Code: vendorText(e.Error), Message: firstSentence(e.Description)}
 	switch {
 	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500:
-		se.Wait = retryAfter(res.Header, c.cfg.Now())
+		se.Wait = httpx.RetryAfter(res.Header, c.cfg.Now())
 		return se
 	case res.StatusCode == http.StatusBadRequest || res.StatusCode == http.StatusUnauthorized:
 		switch e.Error {
