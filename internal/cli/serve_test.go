@@ -235,6 +235,12 @@ guardrails:
 		if code != 200 || !strings.Contains(string(body), "session.hijack") {
 			t.Errorf("incidents of %s: %d %s", v, code, body)
 		}
+		// The engine's baselines came back from the store: the identity is
+		// known, with the devices it learned, without replaying any log.
+		code, body = svc.call(t, "GET", "/v1/identities/"+v, viewer, nil)
+		if code != 200 || !strings.Contains(string(body), `"learned":true`) || !strings.Contains(string(body), `"devices":[`) {
+			t.Errorf("identity %s after a restart: %d %.300s", v, code, body)
+		}
 	}
 	if code, body := svc.call(t, "GET", "/metrics", viewer, nil); code != 200 || !strings.Contains(string(body), `vigil_outbox_depth`) {
 		t.Errorf("metrics: %d", code)
