@@ -36,7 +36,11 @@ type live struct {
 	geo  *geoip.DB
 	log  *slog.Logger
 	now  func() time.Time
-	m    *liveMetrics
+	// asOf is the time risk is judged at: now, except in the demo, whose
+	// replayed logs run on a faster clock.
+	asOf  func() time.Time
+	m     *liveMetrics
+	stats liveStats
 	sets sync.Pool // *source.Set
 
 	mu   sync.Mutex
@@ -190,6 +194,7 @@ func (l *live) process(ctx context.Context, evs []*event.Event, received time.Ti
 	if len(evs) == 0 {
 		return nil
 	}
+	l.stats.events(received, len(evs))
 	var alerts []event.Alert
 	var touched []*event.Incident
 	l.mu.Lock()
@@ -244,6 +249,7 @@ func (l *live) process(ctx context.Context, evs []*event.Event, received time.Ti
 		a := &alerts[i]
 		l.m.alerts.WithLabelValues(a.Rule, string(a.Severity)).Inc()
 		l.m.detectLat.Observe(now.Sub(received).Seconds())
+		l.stats.detected(now.Sub(received))
 		if l.resp != nil {
 			if _, err := l.resp.OnAlert(ctx, a); err != nil {
 				return fmt.Errorf("playbooks: %w", err)
@@ -264,6 +270,7 @@ func (l *live) actionDone(a respond.Action) {
 	defer l.mu.Unlock()
 	if rec, ok := l.received[a.Alert]; ok && a.State == respond.StateDone {
 		l.m.respondLat.Observe(l.now().Sub(rec).Seconds())
+		l.stats.responded(l.now().Sub(rec))
 	}
 	if a.State != respond.StateDone {
 		return
@@ -302,7 +309,7 @@ func (l *live) levelChange(identity string, cur event.Severity, why, incident st
 // riskSweep announces identities whose risk has decayed to a lower level
 // since it was last announced (risk falls with time, without alerts).
 func (l *live) riskSweep(ctx context.Context) {
-	now := l.now()
+	now := l.asOf()
 	var changes []ssf.Event
 	l.mu.Lock()
 	for id := range l.level {
@@ -329,7 +336,7 @@ func (l *live) snapshot(ctx context.Context) error {
 	var buf bytes.Buffer
 	l.mu.Lock()
 	err := l.eng.Snapshot(&buf, l.now())
-	l.eng.PruneIncidents(l.now())
+	l.eng.PruneIncidents(l.asOf())
 	l.mu.Unlock()
 	if err != nil {
 		return err
@@ -340,7 +347,7 @@ func (l *live) snapshot(ctx context.Context) error {
 // Identity answers the API's identity questions.
 func (l *live) Identity(ctx context.Context, id string) (server.IdentityView, error) {
 	l.mu.Lock()
-	info, ok := l.eng.View(id, l.now())
+	info, ok := l.eng.View(id, l.asOf())
 	l.mu.Unlock()
 	if !ok {
 		return server.IdentityView{}, fmt.Errorf("identity %s: %w", id, store.ErrNotFound)
@@ -353,7 +360,7 @@ func (l *live) Identity(ctx context.Context, id string) (server.IdentityView, er
 		v.Networks = append(v.Networks, server.Seen{Value: n.Label, Count: int(n.Count), Last: time.Unix(int64(n.Last), 0).UTC()})
 	}
 	for _, s := range info.Sessions {
-		v.Sessions = append(v.Sessions, server.SessionView{ID: s.ID, Established: s.Established, LastUsed: s.LastUsed, Device: s.Device, Network: s.Network, Hijacked: s.Hijacked})
+		v.Sessions = append(v.Sessions, server.SessionView{ID: s.ID, Established: s.Established, LastUsed: s.LastUsed, Device: s.Device, Network: s.Network, Hijacked: s.Hijacked, Cleared: s.Cleared})
 	}
 	incs, err := l.st.Incidents(ctx, store.IncidentQuery{Identity: id, Limit: 20})
 	if err != nil {

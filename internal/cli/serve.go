@@ -66,8 +66,18 @@ the engine's state is saved.`,
 	return cmd
 }
 
+// serveOptions are what `vigil demo` changes in the service.
+type serveOptions struct {
+	// asOf is the time risk is judged at (default: now).
+	asOf func() time.Time
+}
+
 // serve runs until ctx ends.
-func serve(ctx context.Context, e *env, cfg *config.Config, db string) error {
+func serve(ctx context.Context, e *env, cfg *config.Config, db string, opts ...serveOptions) error {
+	var opt serveOptions
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
 	log := e.log
 	st, err := sqlite.Open(ctx, db)
 	if err != nil {
@@ -96,7 +106,13 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	l := &live{st: st, eng: eng, log: log, now: time.Now, m: newLiveMetrics(reg, st), received: map[string]time.Time{}}
+	l := &live{st: st, eng: eng, log: log, now: time.Now, asOf: opt.asOf, m: newLiveMetrics(reg, st), received: map[string]time.Time{}}
+	if l.asOf == nil {
+		l.asOf = time.Now
+	}
+	if l.stats.total, err = st.CountEvents(ctx); err != nil {
+		return err
+	}
 	if len(cfg.GeoIP) > 0 {
 		if l.geo, err = geoip.Open(cfg.GeoIP...); err != nil {
 			return err
@@ -160,7 +176,7 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string) error {
 	l.resp = resp
 
 	deps := server.Deps{
-		Tokens: st, Audit: st, Data: st, Ingest: l, Identities: l, Respond: responderView{resp, kinds},
+		Tokens: st, Audit: st, Data: st, Ingest: l, Identities: l, Live: l, Respond: responderView{resp, kinds},
 		Registry: reg, Log: log, Version: buildInfo().Version, MaxIngestBytes: cfg.Server.MaxIngestBytes,
 		Health: func(ctx context.Context) map[string]string {
 			checks := map[string]string{"store": "ok", "responder": "ok"}

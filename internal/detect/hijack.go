@@ -27,6 +27,8 @@ type session struct {
 	City     string
 	Country  string
 	Hijacked bool
+	// Cleared: people found the hijack a false positive.
+	Cleared bool
 }
 
 // ref rebuilds the establishing event's reference for evidence.
@@ -164,7 +166,7 @@ func (st *identity) sessionHijacked(ev *event.Event) bool {
 	}
 	for i := range st.Sessions {
 		if st.Sessions[i].Key == key {
-			return st.Sessions[i].Hijacked
+			return st.Sessions[i].Hijacked && !st.Sessions[i].Cleared
 		}
 	}
 	return false

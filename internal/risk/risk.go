@@ -168,3 +168,19 @@ func (g *Incidents) Prune(now time.Time) int {
 
 // All returns every incident in the order they were opened.
 func (g *Incidents) All() []*event.Incident { return g.all }
+
+// Lower takes back an alert of sev at confidence from s at t, as when people
+// find it was a false positive, and returns the new score (0–100). It is
+// Raise's inverse for an alert raised at t; for an older alert it takes
+// back at most what is left, never going below 0.
+func (c Config) Lower(s *Score, t time.Time, sev event.Severity, confidence float64) float64 {
+	confidence = min(max(confidence, 0), 1)
+	r := c.decayed(*s, t)
+	if k := 1 - weight(sev)*confidence; k > 0 {
+		r = max(0, 1-(1-r)/k)
+	} else {
+		r = 0
+	}
+	*s = Score{R: r, At: max(t.UnixNano(), s.At)}
+	return math.Round(1000*r) / 10
+}

@@ -110,3 +110,17 @@ func TestPrune(t *testing.T) {
 		t.Error("reused a pruned incident")
 	}
 }
+
+func TestLowerUndoesRaise(t *testing.T) {
+	c := DefaultConfig
+	var s Score
+	c.Raise(&s, t0, event.SeverityMedium, 1)
+	before := c.Value(s, t0)
+	c.Raise(&s, t0, event.SeverityCritical, 0.9)
+	if got := c.Lower(&s, t0, event.SeverityCritical, 0.9); math.Abs(got-before) > 0.1 {
+		t.Errorf("after taking the critical alert back: %.1f, want %.1f", got, before)
+	}
+	if got := c.Lower(&s, t0, event.SeverityCritical, 1); got != 0 {
+		t.Errorf("taking back more than is left: %.1f, want 0", got)
+	}
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -177,13 +178,53 @@ func (s *Server) incidentStatus(w http.ResponseWriter, r *http.Request, tok stor
 		return badRequest("status must be one of %s", strings.Join(statuses, ", "))
 	}
 	id := r.PathValue("id")
-	if err := s.d.Data.SetIncidentStatus(r.Context(), id, body.Status); err != nil {
-		return err
-	}
-	if err := s.audit(r.Context(), tok, "incident.status", id, body); err != nil {
+	if err := s.setStatus(r.Context(), tok, id, body.Status, body.Note); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"id": id, "status": body.Status})
+}
+
+// setStatus sets an incident's status, audited; a false positive is fed
+// back to the engine.
+func (s *Server) setStatus(ctx context.Context, tok store.Token, id, status, note string) error {
+	inc, err := s.d.Data.Incident(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.d.Data.SetIncidentStatus(ctx, id, status); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tok, "incident.status", id, map[string]string{"status": status, "note": note}); err != nil {
+		return err
+	}
+	if status == store.StatusFalsePositive && inc.Status != store.StatusFalsePositive && s.d.Live != nil {
+		return s.d.Live.FalsePositive(ctx, inc.Alerts)
+	}
+	return nil
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request, _ store.Token) error {
+	o, err := s.d.Live.Overview(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, o)
+}
+
+func (s *Server) searchIdentities(w http.ResponseWriter, r *http.Request, _ store.Token) error {
+	limit, err := limitOf(r)
+	if err != nil {
+		return err
+	}
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if len(q) > 256 {
+		return badRequest("q is at most 256 characters")
+	}
+	list, err := s.d.Live.Search(r.Context(), q, limit)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"identities": nonNil(list)})
 }
 
 func (s *Server) alerts(w http.ResponseWriter, r *http.Request, _ store.Token) error {

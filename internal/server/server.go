@@ -95,6 +95,55 @@ type SessionView struct {
 	Device      string    `json:"device,omitempty"`
 	Network     string    `json:"network,omitempty"`
 	Hijacked    bool      `json:"hijacked"`
+	// Cleared: people marked the hijack a false positive.
+	Cleared bool `json:"cleared,omitempty"`
+}
+
+// Live is what the running pipeline knows beyond the store: the overview,
+// identity search, and people's verdicts fed back to the engine.
+type Live interface {
+	Overview(ctx context.Context) (Overview, error)
+	Search(ctx context.Context, q string, limit int) ([]IdentityRisk, error)
+	// FalsePositive takes back alerts people found were no attack.
+	FalsePositive(ctx context.Context, alerts []event.Alert) error
+}
+
+// Overview is the state of the service at a glance.
+type Overview struct {
+	// AsOf is the time risk is judged at (now, but for the demo's replay).
+	AsOf         time.Time `json:"as_of"`
+	Events       int64     `json:"events"`
+	EventsPerSec float64   `json:"events_per_sec"`
+	// OpenIncidents counts open incidents by severity.
+	OpenIncidents map[string]int `json:"open_incidents"`
+	// AtRisk are the riskiest identities at medium or above (at most 20);
+	// AtRiskTotal counts them all.
+	AtRisk      []IdentityRisk `json:"identities_at_risk"`
+	AtRiskTotal int            `json:"identities_at_risk_total"`
+	// Actions counts the outbox's actions by state.
+	Actions map[string]int `json:"actions"`
+	// DetectionLatency is from the receipt of an alert's decisive event to
+	// the alert; ResponseLatency to the finished automatic action.
+	DetectionLatency Latency `json:"detection_latency"`
+	ResponseLatency  Latency `json:"response_latency"`
+}
+
+// Latency summarizes recent latencies (the last Window of Count).
+type Latency struct {
+	Count  int     `json:"count"`
+	Window int     `json:"window"`
+	P50Ms  float64 `json:"p50_ms"`
+	P95Ms  float64 `json:"p95_ms"`
+	P99Ms  float64 `json:"p99_ms"`
+	MaxMs  float64 `json:"max_ms"`
+}
+
+// IdentityRisk is an identity's current risk.
+type IdentityRisk struct {
+	ID    string         `json:"id"`
+	Kind  event.Kind     `json:"kind,omitempty"`
+	Risk  float64        `json:"risk"`
+	Level event.Severity `json:"level"`
 }
 
 // Responder queues actions people ask for.
@@ -111,6 +160,7 @@ type Deps struct {
 	Data       Data
 	Ingest     Ingester
 	Identities Identities
+	Live       Live
 	Respond    Responder
 	// Registry receives the server's metrics and is served at /metrics.
 	Registry *prometheus.Registry
@@ -292,6 +342,10 @@ func (s *Server) routes() {
 	s.route("GET /v1/incidents/{id}", RoleViewer, s.incident)
 	s.route("POST /v1/incidents/{id}/status", RoleResponder, s.incidentStatus)
 	s.route("GET /v1/alerts", RoleViewer, s.alerts)
+	if s.d.Live != nil {
+		s.route("GET /v1/overview", RoleViewer, s.overview)
+		s.route("GET /v1/identities", RoleViewer, s.searchIdentities)
+	}
 	s.route("GET /v1/identities/{id}", RoleViewer, s.identity)
 	s.route("GET /v1/identities/{id}/sessions", RoleViewer, s.sessions)
 	s.route("GET /v1/actions", RoleViewer, s.actions)

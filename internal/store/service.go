@@ -16,8 +16,11 @@ var ErrNotFound = errors.New("not found")
 type IncidentQuery struct {
 	Identity string
 	Status   string
-	Since    time.Time // updated at or after
-	Limit    int
+	Severity string
+	// Rule selects incidents with an alert of that rule.
+	Rule  string
+	Since time.Time // updated at or after
+	Limit int
 }
 
 // AlertQuery selects alerts. Zero fields do not filter.

@@ -84,6 +84,12 @@ func (s *Store) Incidents(ctx context.Context, q store.IncidentQuery) ([]store.I
 	if q.Status != "" {
 		where, args = append(where, "status = ?"), append(args, q.Status)
 	}
+	if q.Severity != "" {
+		where, args = append(where, "severity = ?"), append(args, q.Severity)
+	}
+	if q.Rule != "" {
+		where, args = append(where, "id IN (SELECT incident FROM alerts WHERE rule = ?)"), append(args, q.Rule)
+	}
 	if !q.Since.IsZero() {
 		where, args = append(where, "updated >= ?"), append(args, q.Since.UnixNano())
 	}
@@ -271,6 +277,34 @@ func (s *Store) CountActions(ctx context.Context, state string) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM actions WHERE state = ?", state).Scan(&n)
 	return n, err
+}
+
+// CountIncidents counts the incidents in a status by severity.
+func (s *Store) CountIncidents(ctx context.Context, status string) (map[string]int, error) {
+	return s.countBy(ctx, "SELECT severity, COUNT(*) FROM incidents WHERE status = ? GROUP BY severity", status)
+}
+
+// CountActionsByState counts the outbox's actions by state.
+func (s *Store) CountActionsByState(ctx context.Context) (map[string]int, error) {
+	return s.countBy(ctx, "SELECT state, COUNT(*) FROM actions GROUP BY state")
+}
+
+func (s *Store) countBy(ctx context.Context, text string, args ...any) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, text, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: count: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
 }
 
 // CreateToken stores a new API token.

@@ -68,6 +68,39 @@ func TestAlertsAndIncidents(t *testing.T) {
 	if len(alerts) != 1 || alerts[0].Summary != "replay" {
 		t.Errorf("alerts %+v", alerts)
 	}
+	other := &event.Incident{ID: "inc-2", Identity: "erik", Opened: t0, Updated: t0, Severity: "high", Rules: []string{"mfa.fatigue"}}
+	if err := s.SaveIncident(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		q    store.IncidentQuery
+		want []string
+	}{
+		{"by rule", store.IncidentQuery{Rule: "session.hijack"}, []string{"inc-1"}},
+		{"by rule, none", store.IncidentQuery{Rule: "nhi.new_resource"}, nil},
+		{"by severity", store.IncidentQuery{Severity: "high"}, []string{"inc-2"}},
+		{"by status", store.IncidentQuery{Status: store.StatusOpen}, []string{"inc-2"}},
+		{"all", store.IncidentQuery{}, []string{"inc-1", "inc-2"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			list, err := s.Incidents(ctx, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, r := range list {
+				ids = append(ids, r.ID)
+			}
+			if diff := cmp.Diff(c.want, ids); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	counts, err := s.CountIncidents(ctx, store.StatusOpen)
+	if diff := cmp.Diff(map[string]int{"high": 1}, counts); err != nil || diff != "" {
+		t.Errorf("open incidents by severity (-want +got): %v\n%s", err, diff)
+	}
 }
 
 func TestOutbox(t *testing.T) {
@@ -107,6 +140,10 @@ func TestOutbox(t *testing.T) {
 	}
 	if n, _ := s.CountActions(ctx, respond.StatePending); n != 2 {
 		t.Errorf("pending %d", n)
+	}
+	byState, err := s.CountActionsByState(ctx)
+	if diff := cmp.Diff(map[string]int{"pending": 2, "done": 1}, byState); err != nil || diff != "" {
+		t.Errorf("actions by state (-want +got): %v\n%s", err, diff)
 	}
 	if err := s.UpdateAction(ctx, mk("zzz", 0)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("update of a missing action: %v", err)
