@@ -32,16 +32,16 @@ import (
 // through the engine in arrival order; alerts are stored, incidents kept
 // current, and playbooks run. The engine is single-threaded: one lock.
 type live struct {
-	st   *sqlite.Store
-	geo  *geoip.DB
-	log  *slog.Logger
-	now  func() time.Time
+	st  *sqlite.Store
+	geo *geoip.DB
+	log *slog.Logger
+	now func() time.Time
 	// asOf is the time risk is judged at: now, except in the demo, whose
 	// replayed logs run on a faster clock.
 	asOf  func() time.Time
 	m     *liveMetrics
 	stats liveStats
-	sets sync.Pool // *source.Set
+	sets  sync.Pool // *source.Set
 
 	mu   sync.Mutex
 	eng  *detect.Engine
