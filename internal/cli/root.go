@@ -117,7 +117,7 @@ normalizes them into one identity event model and stores them for detection.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&e.db, "db", defaultDB(), "database file (env VIGIL_DB)")
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
-	root.AddCommand(newVersionCmd(e), newIngestCmd(e), newEventsCmd(e), newQuarantineCmd(e), newDetectCmd(e), newRulesCmd(e), newSimulateCmd(e), newServeCmd(e), newTokenCmd(e), newAuditCmd(e), newRespondCmd(e), newBenchCmd(e))
+	root.AddCommand(newVersionCmd(e), newIngestCmd(e), newEventsCmd(e), newQuarantineCmd(e), newDetectCmd(e), newRulesCmd(e), newSimulateCmd(e), newServeCmd(e), newTokenCmd(e), newAuditCmd(e), newRespondCmd(e), newBenchCmd(e), newDemoCmd(e))
 	return root
 }
 
