@@ -140,42 +140,7 @@ guardrails:
   breaker: {max: 50, window: 10m}
 `, okta.URL()))
 
-	// Stream the logs in event-time order, as vendors would push them.
-	inputs, _, err := ingest.Resolve([]string{filepath.Join(org, "logs")}, nil, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var batch bytes.Buffer
-	n, posted := 0, 0
-	flush := func() {
-		if n == 0 {
-			return
-		}
-		code, body := svc.call(t, "POST", "/v1/ingest/auto", ingestTok, bytes.NewReader(batch.Bytes()))
-		if code != 200 {
-			t.Fatalf("ingest: %d %s", code, body)
-		}
-		posted += n
-		batch.Reset()
-		n = 0
-	}
-	var lastRaw []byte
-	_, err = ingest.Stream(context.Background(), inputs, ingest.StreamOptions{}, func(ev *event.Event) error {
-		if bytes.Equal(ev.Raw, lastRaw) { // one record, several events
-			return nil
-		}
-		lastRaw = ev.Raw
-		batch.Write(ev.Raw)
-		batch.WriteByte('\n')
-		if n++; n == 500 {
-			flush()
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	flush()
+	posted := streamLogs(t, svc, ingestTok, filepath.Join(org, "logs"))
 
 	f, _ := os.Open(filepath.Join(org, "truth.jsonl"))
 	truth, err := sim.ReadTruth(f)
@@ -248,4 +213,47 @@ guardrails:
 	if r := run(t, "", "audit", "verify", "--db", db); r.code != 0 || !strings.Contains(r.stdout, "intact") {
 		t.Errorf("audit verify: %+v", r)
 	}
+}
+
+// streamLogs posts a directory of logs to a service in event-time order,
+// in batches of 500 records, as vendors would push them, and returns how
+// many records it posted.
+func streamLogs(t *testing.T, svc *service, token, dir string) int {
+	t.Helper()
+	inputs, _, err := ingest.Resolve([]string{dir}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch bytes.Buffer
+	n, posted := 0, 0
+	flush := func() {
+		if n == 0 {
+			return
+		}
+		code, body := svc.call(t, "POST", "/v1/ingest/auto", token, bytes.NewReader(batch.Bytes()))
+		if code != 200 {
+			t.Fatalf("ingest: %d %s", code, body)
+		}
+		posted += n
+		batch.Reset()
+		n = 0
+	}
+	var lastRaw []byte
+	_, err = ingest.Stream(context.Background(), inputs, ingest.StreamOptions{}, func(ev *event.Event) error {
+		if bytes.Equal(ev.Raw, lastRaw) { // one record, several events
+			return nil
+		}
+		lastRaw = ev.Raw
+		batch.Write(ev.Raw)
+		batch.WriteByte('\n')
+		if n++; n == 500 {
+			flush()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flush()
+	return posted
 }

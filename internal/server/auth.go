@@ -93,11 +93,16 @@ var errUnauthorized = &httpError{status: http.StatusUnauthorized, msg: "missing 
 
 // authenticate returns the token presented with r.
 func (s *Server) authenticate(r *http.Request) (store.Token, error) {
-	h := r.Header.Get("Authorization")
-	raw, ok := strings.CutPrefix(h, "Bearer ")
+	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
 		return store.Token{}, errUnauthorized
 	}
+	return s.checkToken(r.Context(), raw)
+}
+
+// checkToken returns the token raw is, if it is a valid one. The secret is
+// compared by hash in constant time.
+func (s *Server) checkToken(ctx context.Context, raw string) (store.Token, error) {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(raw), "vgl_")
 	if !ok {
 		return store.Token{}, errUnauthorized
@@ -106,7 +111,7 @@ func (s *Server) authenticate(r *http.Request) (store.Token, error) {
 	if !ok || len(id) != 16 || secret == "" {
 		return store.Token{}, errUnauthorized
 	}
-	t, err := s.d.Tokens.Token(r.Context(), id)
+	t, err := s.d.Tokens.Token(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Token{}, errUnauthorized
 	}
@@ -119,7 +124,7 @@ func (s *Server) authenticate(r *http.Request) (store.Token, error) {
 	}
 	if now := s.d.Now(); now.Sub(t.LastUsed) > time.Minute {
 		// Recorded at most once a minute: reads stay reads.
-		_ = s.d.Tokens.TouchToken(context.WithoutCancel(r.Context()), t.ID, now)
+		_ = s.d.Tokens.TouchToken(context.WithoutCancel(ctx), t.ID, now)
 	}
 	return t, nil
 }

@@ -326,39 +326,8 @@ func (s *Server) killSessions(w http.ResponseWriter, r *http.Request, tok store.
 	if req.Identity == "" {
 		return badRequest("identity is required")
 	}
-	var out []respond.Action
-	conns := s.d.Respond.Connectors()
-	names := make([]string, 0, len(conns))
-	for n := range conns {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		if len(req.Connectors) > 0 && !slices.Contains(req.Connectors, name) {
-			continue
-		}
-		// Shared Signals receivers are told too (signal): they end their own sessions.
-		for _, kind := range []string{respond.KindClearSessions, respond.KindSignOut, respond.KindSignal} {
-			if !slices.Contains(conns[name], kind) {
-				continue
-			}
-			a, err := s.d.Respond.Manual(r.Context(), respond.Request{Connector: name, Kind: kind, Identity: strings.ToLower(req.Identity),
-				DecidedBy: "token:" + tok.Name, Incident: req.Incident})
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-			break
-		}
-	}
-	if len(out) == 0 {
-		return badRequest("no configured connector can end sessions")
-	}
-	ids := make([]string, len(out))
-	for i, a := range out {
-		ids[i] = a.ID
-	}
-	if err := s.audit(r.Context(), tok, "respond.kill_sessions", req.Identity, map[string]any{"actions": ids, "incident": req.Incident}); err != nil {
+	out, err := s.killAll(r.Context(), tok, req.Identity, req.Incident, req.Connectors)
+	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusAccepted, map[string]any{"actions": out})

@@ -67,7 +67,9 @@ type Identities interface {
 
 // IdentityView is what the API shows of an identity.
 type IdentityView struct {
-	ID        string              `json:"id"`
+	ID string `json:"id"`
+	// AsOf is the time the risk is given at.
+	AsOf      time.Time           `json:"as_of"`
 	Kind      event.Kind          `json:"kind,omitempty"`
 	Risk      float64             `json:"risk"`
 	Level     event.Severity      `json:"level"`
@@ -106,6 +108,8 @@ type Live interface {
 	Search(ctx context.Context, q string, limit int) ([]IdentityRisk, error)
 	// FalsePositive takes back alerts people found were no attack.
 	FalsePositive(ctx context.Context, alerts []event.Alert) error
+	// Timeline is an identity's events in [from, to), oldest first.
+	Timeline(ctx context.Context, identity string, from, to time.Time, limit int) ([]event.EventRef, error)
 }
 
 // Overview is the state of the service at a glance.
@@ -181,7 +185,9 @@ type Deps struct {
 
 // Server is the HTTP API.
 type Server struct {
-	d       Deps
+	d        Deps
+	ui       *console
+	uiSess uiSessions
 	mux     *http.ServeMux
 	reqs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
@@ -345,6 +351,7 @@ func (s *Server) routes() {
 	if s.d.Live != nil {
 		s.route("GET /v1/overview", RoleViewer, s.overview)
 		s.route("GET /v1/identities", RoleViewer, s.searchIdentities)
+		s.consoleRoutes()
 	}
 	s.route("GET /v1/identities/{id}", RoleViewer, s.identity)
 	s.route("GET /v1/identities/{id}/sessions", RoleViewer, s.sessions)
