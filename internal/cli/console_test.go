@@ -225,7 +225,7 @@ connectors:
 	  const p = document.createElement("p"); p.textContent = "faint text"; p.style.color = "#bbbbbb";
 	  const i = document.createElement("input"); i.id = "planted";
 	  document.querySelector("main").append(p, i);
-	  return ` + a11yScript + `; })()`))
+	  return `+a11yScript+`; })()`))
 	if err != nil || len(planted) != 2 || !strings.Contains(strings.Join(planted, "\n"), "contrast") || !strings.Contains(strings.Join(planted, "\n"), "unlabelled field planted") {
 		t.Fatalf("the accessibility check missed planted problems: %q %v", planted, err)
 	}

@@ -185,9 +185,9 @@ type Deps struct {
 
 // Server is the HTTP API.
 type Server struct {
-	d        Deps
-	ui       *console
-	uiSess uiSessions
+	d       Deps
+	ui      *console
+	uiSess  uiSessions
 	mux     *http.ServeMux
 	reqs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
