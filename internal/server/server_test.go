@@ -74,6 +74,8 @@ func (f *fakeRespond) Connectors() map[string][]string {
 }
 
 type fixture struct {
+	clock  *clock
+	live   *fakeLive
 	srv    *httptest.Server
 	st     *sqlite.Store
 	ing    *fakeIngest
@@ -88,7 +90,7 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := &fixture{st: st, ing: &fakeIngest{}, resp: &fakeRespond{}, tokens: map[string]string{}}
+	f := &fixture{st: st, ing: &fakeIngest{}, resp: &fakeRespond{}, tokens: map[string]string{}, clock: &clock{}, live: &fakeLive{}}
 	for _, role := range append(Roles, "revoked") {
 		r := role
 		if role == "revoked" {
@@ -104,7 +106,8 @@ func setup(t *testing.T) *fixture {
 		f.tokens[role] = tok
 	}
 	st.RevokeToken(context.Background(), "revoked-token")
-	s := New(Deps{Tokens: st, Audit: st, Data: st, Ingest: f.ing, Identities: fakeIdentities{}, Respond: f.resp, Version: "test", MaxIngestBytes: 1024})
+	s := New(Deps{Tokens: st, Audit: st, Data: st, Ingest: f.ing, Identities: fakeIdentities{}, Live: f.live, Respond: f.resp, Version: "test",
+		MaxIngestBytes: 1024, Now: f.clock.now})
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)
 	return f

@@ -1,0 +1,323 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/store"
+)
+
+// clock is the server's time, moved by tests.
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+}
+
+type fakeLive struct {
+	mu  sync.Mutex
+	fps [][]event.Alert
+}
+
+func (f *fakeLive) Overview(context.Context) (Overview, error) {
+	return Overview{AsOf: time.Now(), Events: 10, OpenIncidents: map[string]int{"high": 1}, Actions: map[string]int{"done": 2},
+		AtRisk: []IdentityRisk{{ID: "dana@example.com", Risk: 42, Level: event.SeverityMedium}}, AtRiskTotal: 1}, nil
+}
+
+func (f *fakeLive) Search(_ context.Context, q string, _ int) ([]IdentityRisk, error) {
+	if strings.Contains("dana@example.com", q) {
+		return []IdentityRisk{{ID: "dana@example.com", Risk: 42, Level: event.SeverityMedium}}, nil
+	}
+	return nil, nil
+}
+
+func (f *fakeLive) FalsePositive(_ context.Context, alerts []event.Alert) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fps = append(f.fps, alerts)
+	return nil
+}
+
+func (f *fakeLive) Timeline(context.Context, string, time.Time, time.Time, int) ([]event.EventRef, error) {
+	return nil, nil
+}
+
+// browserClient is a client with a cookie jar that does not follow
+// redirects (the tests read them).
+func browserClient(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (f *fixture) form(t *testing.T, c *http.Client, path string, v url.Values, origin string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", f.srv.URL+path, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func (f *fixture) get(t *testing.T, c *http.Client, path string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(f.srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// signIn signs in with role's token and returns the client and the CSRF
+// token of the session.
+func (f *fixture) signIn(t *testing.T, role string) (*http.Client, string) {
+	t.Helper()
+	c := browserClient(t)
+	resp := f.form(t, c, "/ui/login", url.Values{"token": {f.tokens[role]}, "next": {"/ui/incidents"}}, f.srv.URL)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/incidents" {
+		t.Fatalf("sign-in as %s: %s → %q", role, resp.Status, resp.Header.Get("Location"))
+	}
+	_, body := f.get(t, c, "/ui/incidents")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token in the page")
+	}
+	return c, m[1]
+}
+
+func (f *fixture) incident(t *testing.T) string {
+	t.Helper()
+	a := event.Alert{ID: "al-1", Time: time.Now(), Rule: "session.hijack", Severity: event.SeverityHigh, Confidence: 0.9,
+		Identity: "dana@example.com", Incident: "inc-1", Session: "102abc", Summary: "replayed"}
+	if err := f.st.SaveAlerts(context.Background(), []event.Alert{a}); err != nil {
+		t.Fatal(err)
+	}
+	inc := &event.Incident{ID: "inc-1", Identity: "dana@example.com", Opened: a.Time, Updated: a.Time, Severity: a.Severity, Rules: []string{a.Rule}, Summary: a.Summary}
+	if err := f.st.SaveIncident(context.Background(), inc); err != nil {
+		t.Fatal(err)
+	}
+	return inc.ID
+}
+
+func TestConsoleSignIn(t *testing.T) {
+	f := setup(t)
+	c := browserClient(t)
+	// Pages need a session: a GET is sent to sign in, and back after.
+	resp, _ := f.get(t, c, "/ui/incidents?status=any")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/login?next=%2Fui%2Fincidents%3Fstatus%3Dany" {
+		t.Fatalf("without a session: %s %q", resp.Status, resp.Header.Get("Location"))
+	}
+	resp, body := f.get(t, c, "/ui/login")
+	if resp.StatusCode != 200 || !strings.Contains(body, `<label for="token">`) {
+		t.Fatalf("login page: %s", resp.Status)
+	}
+	for _, h := range []string{"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"} {
+		if resp.Header.Get(h) == "" {
+			t.Errorf("login page without %s", h)
+		}
+	}
+	for name, tok := range map[string]string{"garbage": "vgl_nope", "revoked": f.tokens["revoked"], "ingest": f.tokens[RoleIngest], "receiver": f.tokens[RoleReceiver]} {
+		resp := f.form(t, c, "/ui/login", url.Values{"token": {tok}}, f.srv.URL)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusUnauthorized || len(resp.Cookies()) != 0 {
+			t.Errorf("%s token: %s, cookies %v", name, resp.Status, resp.Cookies())
+		}
+		if strings.Contains(string(b), tok) {
+			t.Errorf("%s token echoed in the page", name)
+		}
+	}
+	// A good token: a session cookie with every protection, and back to
+	// where the person was going (only ever on this console).
+	resp = f.form(t, c, "/ui/login", url.Values{"token": {f.tokens[RoleViewer]}, "next": {"//evil.example/ui/"}}, f.srv.URL)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/" {
+		t.Fatalf("sign-in: %s → %q", resp.Status, resp.Header.Get("Location"))
+	}
+	ck := resp.Cookies()
+	if len(ck) != 1 || ck[0].Name != sessionCookie || !ck[0].HttpOnly || ck[0].SameSite != http.SameSiteStrictMode || ck[0].Secure || ck[0].Path != "/ui/" {
+		t.Fatalf("cookie %+v", ck)
+	}
+	if strings.Contains(ck[0].Value, strings.Split(f.tokens[RoleViewer], "_")[2]) {
+		t.Errorf("the cookie carries the token's secret")
+	}
+	if resp, _ := f.get(t, c, "/ui/"); resp.StatusCode != 200 {
+		t.Fatalf("overview: %s", resp.Status)
+	}
+	// Sign-in from another site is refused.
+	if resp := f.form(t, browserClient(t), "/ui/login", url.Values{"token": {f.tokens[RoleViewer]}}, "https://evil.example"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-origin sign-in: %s", resp.Status)
+	}
+	// Sessions end after 30 idle minutes.
+	f.clock.advance(31 * time.Minute)
+	if resp, _ := f.get(t, c, "/ui/"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("after 31 idle minutes: %s", resp.Status)
+	}
+}
+
+func TestConsoleSessionEndsWithItsToken(t *testing.T) {
+	f := setup(t)
+	c, csrf := f.signIn(t, RoleAdmin)
+	if err := f.st.RevokeToken(context.Background(), "admin-token"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := f.get(t, c, "/ui/"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("page after the token was revoked: %s", resp.Status)
+	}
+	_ = csrf
+	// Sign-out ends the session.
+	c, csrf = f.signIn(t, RoleViewer)
+	if resp := f.form(t, c, "/ui/logout", url.Values{"csrf": {csrf}}, f.srv.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %s", resp.Status)
+	}
+	if resp, _ := f.get(t, c, "/ui/"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("page after signing out: %s", resp.Status)
+	}
+}
+
+func TestConsoleForms(t *testing.T) {
+	f := setup(t)
+	id := f.incident(t)
+	c, csrf := f.signIn(t, RoleResponder)
+	kill := "/ui/incidents/" + id + "/kill-sessions"
+
+	for _, tt := range []struct {
+		name   string
+		form   url.Values
+		origin string
+		want   int
+	}{
+		{"no CSRF token", url.Values{}, f.srv.URL, http.StatusForbidden},
+		{"wrong CSRF token", url.Values{"csrf": {csrf + "x"}}, f.srv.URL, http.StatusForbidden},
+		{"another site", url.Values{"csrf": {csrf}}, "https://evil.example", http.StatusForbidden},
+		{"opaque origin", url.Values{"csrf": {csrf}}, "null", http.StatusForbidden},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if resp := f.form(t, c, kill, tt.form, tt.origin); resp.StatusCode != tt.want {
+				t.Errorf("%s, want %d", resp.Status, tt.want)
+			}
+		})
+	}
+	if len(f.resp.calls) != 0 {
+		t.Fatalf("refused forms acted: %v", f.resp.calls)
+	}
+	resp := f.form(t, c, kill, url.Values{"csrf": {csrf}}, f.srv.URL)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(resp.Header.Get("Location"), "?done=kill-sessions") {
+		t.Fatalf("kill sessions: %s %q", resp.Status, resp.Header.Get("Location"))
+	}
+	want := []string{"google sign_out dana@example.com token:responder-token", "okta clear_sessions dana@example.com token:responder-token"}
+	if strings.Join(f.resp.calls, "|") != strings.Join(want, "|") {
+		t.Errorf("calls %q", f.resp.calls)
+	}
+	// Marking a false positive feeds the alerts back, once.
+	for range 2 {
+		f.form(t, c, "/ui/incidents/"+id+"/status", url.Values{"csrf": {csrf}, "status": {"false_positive"}, "note": {"new laptop"}}, f.srv.URL)
+	}
+	if len(f.live.fps) != 1 || len(f.live.fps[0]) != 1 || f.live.fps[0][0].ID != "al-1" {
+		t.Errorf("false positives fed back: %+v", f.live.fps)
+	}
+	inc, _ := f.st.Incident(context.Background(), id)
+	if inc.Status != store.StatusFalsePositive {
+		t.Errorf("status %q", inc.Status)
+	}
+	if resp := f.form(t, c, "/ui/incidents/"+id+"/status", url.Values{"csrf": {csrf}, "status": {"pwned"}}, f.srv.URL); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown status: %s", resp.Status)
+	}
+	// The audit log names who did it.
+	var actions []string
+	f.st.AuditEntries(context.Background(), func(e store.AuditEntry) error {
+		actions = append(actions, e.Action+" "+e.Actor)
+		return nil
+	})
+	got := strings.Join(actions, "|")
+	for _, w := range []string{"console.sign_in token:responder-token", "respond.kill_sessions token:responder-token", "incident.status token:responder-token"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("audit log lacks %q: %s", w, got)
+		}
+	}
+
+	// A viewer sees the incident but may not act on it, nor read the audit
+	// log.
+	v, vcsrf := f.signIn(t, RoleViewer)
+	resp2, body := f.get(t, v, "/ui/incidents/"+id)
+	if resp2.StatusCode != 200 || strings.Contains(body, `id="kill-sessions"`) || !strings.Contains(body, "may read but not act") {
+		t.Errorf("incident page for a viewer: %s", resp2.Status)
+	}
+	if resp := f.form(t, v, kill, url.Values{"csrf": {vcsrf}}, f.srv.URL); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer kill: %s", resp.Status)
+	}
+	if resp, _ := f.get(t, v, "/ui/audit"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer audit page: %s", resp.Status)
+	}
+	if resp, body := f.get(t, v, "/ui/incidents?status=bogus"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "unknown status") {
+		t.Errorf("bad filter: %s", resp.Status)
+	}
+	if resp, _ := f.get(t, v, "/ui/incidents/nope"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("missing incident: %s", resp.Status)
+	}
+}
+
+func TestConsolePagesRender(t *testing.T) {
+	f := setup(t)
+	id := f.incident(t)
+	c, _ := f.signIn(t, RoleAdmin)
+	for _, p := range []struct{ path, want string }{
+		{"/ui/", "Open incidents"},
+		{"/ui/incidents", "replayed"},
+		{"/ui/incidents/" + id, "Timeline of dana@example.com"},
+		{"/ui/identities", "dana@example.com"},
+		{"/ui/identities?q=dana", "Matching"},
+		{"/ui/identities/dana@example.com", "Risk history"},
+		{"/ui/actions", "outbox"},
+		{"/ui/audit", "Hash chain intact"},
+		{"/ui/static/console.css", "--critical"},
+	} {
+		resp, body := f.get(t, c, p.path)
+		if resp.StatusCode != 200 || !strings.Contains(body, p.want) {
+			t.Errorf("%s: %s, want %q in\n%.400s", p.path, resp.Status, p.want, body)
+		}
+	}
+	if resp, _ := f.get(t, c, "/"); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/ui/" {
+		t.Errorf("/: %s", resp.Status)
+	}
+}
+
+func TestOverviewAPI(t *testing.T) {
+	f := setup(t)
+	code, body, _ := f.do(t, "GET", "/v1/overview", RoleViewer, "")
+	if code != 200 || body["events"] != float64(10) || body["identities_at_risk_total"] != float64(1) {
+		t.Errorf("overview: %d %v", code, body)
+	}
+	code, body, _ = f.do(t, "GET", "/v1/identities?q=dana", RoleViewer, "")
+	if list, _ := body["identities"].([]any); code != 200 || len(list) != 1 {
+		t.Errorf("search: %d %v", code, body)
+	}
+	if code, _, _ := f.do(t, "GET", "/v1/overview", RoleIngest, ""); code != http.StatusForbidden {
+		t.Errorf("overview with an ingest token: %d", code)
+	}
+}
