@@ -151,7 +151,7 @@ func riskHistory(alerts []event.Alert, current float64, now time.Time) template.
 		name event.Severity
 	}{{25, event.SeverityMedium}, {50, event.SeverityHigh}, {75, event.SeverityCritical}} {
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="%s" stroke-dasharray="4 3"/>`, padL, padL+plotW, y(th.v), y(th.v), sevColour[th.name])
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" fill="%s">%s</text>`, padL+plotW+4, y(th.v)+4, sevColour[th.name], th.name)
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" fill="%s">%s</text>`, padL+plotW-2, y(th.v)-3, sevColour[th.name], th.name)
 	}
 	for _, v := range []float64{0, 50, 100} {
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" fill="%s">%.0f</text>`, padL-6, y(v)+4, axisColour, v)
@@ -217,11 +217,14 @@ func levelOf(r float64) event.Severity {
 }
 
 var consoleFuncs = template.FuncMap{
-	"ts": func(t time.Time) string {
+	// tm is a time for people, in a <time> element that keeps it on one
+	// line and gives machines the exact instant.
+	"tm": func(t time.Time) template.HTML {
 		if t.IsZero() {
 			return "—"
 		}
-		return t.UTC().Format("2006-01-02 15:04:05Z")
+		u := t.UTC()
+		return template.HTML(`<time datetime="` + u.Format(time.RFC3339Nano) + `">` + u.Format("2006-01-02 15:04:05Z") + `</time>`)
 	},
 	"risk":  func(r float64) string { return fmt.Sprintf("%.0f", r) },
 	"level": func(r float64) string { return string(levelOf(r)) },

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -656,7 +657,14 @@ func (s *Server) identityPage(w http.ResponseWriter, r *http.Request, v *view) e
 	if err != nil {
 		return err
 	}
-	slices.Reverse(alerts) // oldest first
+	// Oldest first; alerts of one event by the risk they left, which
+	// only rises within an instant.
+	slices.SortStableFunc(alerts, func(a, b event.Alert) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Risk, b.Risk)
+	})
 	v.Title, v.Nav = iv.ID, "identities"
 	v.Data = map[string]any{"I": iv, "Chart": riskHistory(alerts, iv.Risk, time.Now()), "Alerts": alerts}
 	return s.render(w, http.StatusOK, "identity", v)
