@@ -335,10 +335,14 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 
 // safeNext keeps a post-login redirect on this console.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/ui/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, "/ui/") || strings.ContainsAny(next, "\\\r\n") {
 		return "/ui/"
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || !strings.HasPrefix(u.EscapedPath(), "/ui/") {
+		return "/ui/"
+	}
+	return u.RequestURI()
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
