@@ -288,8 +288,8 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string, opts ...s
 	if tr != nil {
 		signals = "on"
 	}
-	fmt.Fprintf(e.stderr, "vigil: serving on %s://%s (database %s; connectors: %s; playbooks: %d; shared signals: %s)\n",
-		scheme, ln.Addr(), db, strings.Join(names, ", "), len(playbooks), signals)
+	fmt.Fprintf(e.stderr, "vigil: serving on %s://%s (database %s; connectors: %s; playbooks: %d; shared signals: %s; console: %s://%s/ui/)\n",
+		scheme, ln.Addr(), db, strings.Join(names, ", "), len(playbooks), signals, scheme, ln.Addr())
 
 	<-ctx.Done()
 	shut, stop := context.WithTimeout(context.Background(), 10*time.Second)
