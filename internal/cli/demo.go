@@ -79,7 +79,13 @@ with the simulation's truth file) and the command exits. See docs/demo.md.`,
 			if err := o.validate(); err != nil {
 				return err
 			}
-			return runDemo(cmd.Context(), e, o)
+			err := runDemo(cmd.Context(), e, o)
+			if err != nil && cmd.Context().Err() != nil && !o.headless {
+				// Interrupting is how the interactive demo ends.
+				fmt.Fprintln(e.stderr, "vigil demo: interrupted; stopped")
+				return nil
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -305,8 +311,8 @@ func demoDir(dir string) (string, bool, error) {
 // reached on loopback.
 func consoleURL(served string) string {
 	u := strings.TrimSuffix(served, "/")
-	for _, any := range []string{"://0.0.0.0:", "://[::]:"} {
-		u = strings.Replace(u, any, "://127.0.0.1:", 1)
+	for _, wild := range []string{"://0.0.0.0:", "://[::]:"} {
+		u = strings.Replace(u, wild, "://127.0.0.1:", 1)
 	}
 	return u + "/"
 }
@@ -378,9 +384,19 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 	defer stop()
 	captured := &lockedBuffer{}
 	se := &env{stdin: e.stdin, stdout: io.Discard, stderr: io.MultiWriter(e.stderr, captured), db: db, log: slog.New(demoLog{e.log.Handler()})}
-	served := make(chan error, 1)
 	probe.Close()
-	go func() { served <- serve(sctx, se, cfg, db, serveOptions{asOf: clock.Now, target: demoTarget}) }()
+	var serveErr error
+	serveDone := make(chan struct{})
+	go func() {
+		serveErr = serve(sctx, se, cfg, db, serveOptions{asOf: clock.Now, target: demoTarget})
+		close(serveDone)
+	}()
+	// Stop the service on the way out, whatever happens, before the
+	// directory is removed.
+	defer func() {
+		stop()
+		<-serveDone
+	}()
 	var base string
 	for deadline := time.Now().Add(30 * time.Second); base == ""; {
 		if m := servingRE.FindStringSubmatch(captured.String()); m != nil {
@@ -388,22 +404,17 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 			break
 		}
 		select {
-		case err := <-served:
-			if errors.Is(err, syscall.EADDRINUSE) {
-				return listenError(o.listen, err)
+		case <-serveDone:
+			if errors.Is(serveErr, syscall.EADDRINUSE) {
+				return listenError(o.listen, serveErr)
 			}
-			return fmt.Errorf("service: %w", err)
+			return fmt.Errorf("service: %w", serveErr)
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			return errors.New("service did not start within 30 s")
 		}
 	}
-	// Stop the service on the way out, whatever happens.
-	defer func() {
-		stop()
-		<-served
-	}()
 	api := &demoAPI{base: base, token: adminTok}
 	url := consoleURL(base)
 	if o.headless {
@@ -416,10 +427,6 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 		from: replayFrom, total: simSum.Events}
 	res, err := rp.run(ctx, filepath.Join(dir, "logs"))
 	if err != nil {
-		if ctx.Err() != nil && !o.headless {
-			fmt.Fprintln(e.stderr, "vigil demo: interrupted; stopping")
-			return nil
-		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted during the replay: %w", context.Cause(ctx))
 		}
@@ -455,9 +462,8 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 	fmt.Fprintf(e.stderr, "vigil demo: replay done: %s; serving %s until interrupted (Ctrl-C)\n", sum.oneLine(), url)
 	select {
 	case <-ctx.Done():
-	case err := <-served:
-		served <- err // for the deferred stop
-		return fmt.Errorf("service: %w", err)
+	case <-serveDone:
+		return fmt.Errorf("service: %w", serveErr)
 	}
 	fmt.Fprintln(e.stderr, "vigil demo: stopping")
 	return nil

@@ -280,7 +280,7 @@ func (r *replay) run(ctx context.Context, logs string) (replayResult, error) {
 		res.replaySecs = time.Since(replayStart).Seconds()
 	}
 	r.phase.Store(2)
-	fmt.Fprintf(r.e.stderr, "vigil demo: replay done: %d records in %.1f s\n", res.records.Replay, res.replaySecs)
+	fmt.Fprintf(r.e.stderr, "vigil demo: replayed %d records in %.1f s\n", res.records.Replay, res.replaySecs)
 	return res, nil
 }
 
