@@ -79,6 +79,9 @@ with the simulation's truth file) and the command exits. See docs/demo.md.`,
 			if err := o.validate(); err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("db") {
+				return usagef("--db: the demo keeps its own database, in --dir (vigil serve --db DIR/vigil.db serves it again)")
+			}
 			err := runDemo(cmd.Context(), e, o)
 			if err != nil && cmd.Context().Err() != nil && !o.headless {
 				// Interrupting is how the interactive demo ends.

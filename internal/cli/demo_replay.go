@@ -302,7 +302,7 @@ func (r *replay) progress(ctx context.Context) {
 		now := time.Now()
 		switch r.phase.Load() {
 		case 0:
-			if now.Sub(lastLine) >= 5*time.Second {
+			if now.Sub(lastLine) >= 5*time.Second && r.lastSent.Load() != 0 {
 				lastLine = now
 				at := time.Unix(0, r.lastSent.Load()).UTC()
 				fmt.Fprintf(r.e.stderr, "vigil demo: history: %d of %d records posted (through %s)\n",

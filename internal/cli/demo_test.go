@@ -233,6 +233,7 @@ func TestDemoFlags(t *testing.T) {
 		{"json without headless", []string{"--json"}, "--json"},
 		{"not a number", []string{"--people", "many"}, "--people"},
 		{"unknown flag", []string{"--tenants", "3"}, "--tenants"},
+		{"db", []string{"--db", "/tmp/elsewhere.db"}, "--db"},
 		{"dir not empty", []string{"--headless", "--listen", "127.0.0.1:0", "--dir", full}, "--dir"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
