@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net"
 	"os"
@@ -19,8 +18,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-zt/vigil/internal/config"
-	"github.com/vigil-zt/vigil/internal/event"
-	"github.com/vigil-zt/vigil/internal/respond"
 	"github.com/vigil-zt/vigil/internal/server"
 	"github.com/vigil-zt/vigil/internal/sim"
 	"github.com/vigil-zt/vigil/internal/store/sqlite"
@@ -226,48 +223,6 @@ func demoConfig(listen string, s *standIns, d sim.Directory) (*config.Config, er
 	return cfg, nil
 }
 
-// demoTarget acts on AWS credentials as their kind allows: an IAM user's
-// access key is deactivated; a role's credentials are temporary and
-// cannot be, so the role's sessions are revoked instead. Each of the
-// machine playbook's two steps thus applies to one kind of identity.
-func demoTarget(connector, kind string, a *event.Alert) (string, map[string]string) {
-	if demoDeclines(kind, a.Identity) {
-		return "", nil
-	}
-	return respond.DefaultTarget(connector, kind, a)
-}
-
-func demoDeclines(kind, identity string) bool {
-	role := strings.HasPrefix(identity, "role/")
-	return kind == respond.KindDeactivateKey && role || kind == respond.KindRevokeRoleTokens && !role
-}
-
-// demoLog drops the responder's "no target for action" notice for the
-// steps demoTarget declines on purpose; everything else is logged.
-type demoLog struct{ slog.Handler }
-
-func (h demoLog) Handle(ctx context.Context, r slog.Record) error {
-	if r.Message == "no target for action" {
-		var kind, identity string
-		r.Attrs(func(a slog.Attr) bool {
-			switch a.Key {
-			case "kind":
-				kind = a.Value.String()
-			case "identity":
-				identity = a.Value.String()
-			}
-			return true
-		})
-		if demoDeclines(kind, identity) {
-			return nil
-		}
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h demoLog) WithAttrs(as []slog.Attr) slog.Handler { return demoLog{h.Handler.WithAttrs(as)} }
-func (h demoLog) WithGroup(name string) slog.Handler    { return demoLog{h.Handler.WithGroup(name)} }
-
 // demoTokens creates the admin token people sign in with and the ingest
 // token the replay posts with.
 func demoTokens(ctx context.Context, db string) (admin, ingest string, err error) {
@@ -386,12 +341,12 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
 	captured := &lockedBuffer{}
-	se := &env{stdin: e.stdin, stdout: io.Discard, stderr: io.MultiWriter(e.stderr, captured), db: db, log: slog.New(demoLog{e.log.Handler()})}
+	se := &env{stdin: e.stdin, stdout: io.Discard, stderr: io.MultiWriter(e.stderr, captured), db: db, log: e.log}
 	probe.Close()
 	var serveErr error
 	serveDone := make(chan struct{})
 	go func() {
-		serveErr = serve(sctx, se, cfg, db, serveOptions{asOf: clock.Now, target: demoTarget})
+		serveErr = serve(sctx, se, cfg, db, serveOptions{asOf: clock.Now})
 		close(serveDone)
 	}()
 	// Stop the service on the way out, whatever happens, before the

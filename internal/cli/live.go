@@ -275,12 +275,15 @@ func (l *live) actionDone(a respond.Action) {
 	if a.State != respond.StateDone {
 		return
 	}
-	by := a.ID + " " + a.Connector + " " + a.Kind
+	// The revocation is dated on the engine's clock (asOf): the same as
+	// a.Updated in a live service, and the logs' time in the demo's replay,
+	// so that events the replay carries past it are caught as reuse.
+	by, at := a.ID+" "+a.Connector+" "+a.Kind, l.asOf()
 	switch a.Kind {
 	case respond.KindClearSessions, respond.KindSignOut, respond.KindSuspendUser, respond.KindResetFactors, respond.KindRevokeRoleTokens:
-		l.eng.Revoked(a.Identity, a.Updated, by)
+		l.eng.Revoked(a.Identity, at, by)
 	case respond.KindDeactivateKey:
-		l.eng.Revoked(a.Identity, a.Updated, by, a.Target)
+		l.eng.Revoked(a.Identity, at, by, a.Target)
 	}
 }
 

@@ -70,9 +70,6 @@ the engine's state is saved.`,
 type serveOptions struct {
 	// asOf is the time risk is judged at (default: now).
 	asOf func() time.Time
-	// target maps an alert to what a playbook's action acts on (default
-	// respond.DefaultTarget).
-	target respond.Target
 }
 
 // serve runs until ctx ends.
@@ -170,7 +167,7 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string, opts ...s
 	resp, err := respond.New(respond.Config{
 		Playbooks: playbooks, Connectors: conns, Protected: cfg.Guardrails.Protected,
 		BreakerMax: cfg.Guardrails.Breaker.Max, BreakerWindow: time.Duration(cfg.Guardrails.Breaker.Window),
-		Log: log, OnDone: l.actionDone, Target: opt.target,
+		Log: log, OnDone: l.actionDone,
 		OnBreaker: func(at time.Time, n int) { l.breakerOpened(ctx, at, n) },
 	}, st)
 	if err != nil {

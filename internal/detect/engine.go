@@ -254,6 +254,12 @@ func (e *Engine) Process(ev *event.Event) []event.Alert {
 	x := ctx{e: e, ev: ev}
 	if ev.Actor.ID != "" {
 		x.who = e.identity(ev.Actor.ID, ev.Actor.Kind)
+		// An IAM user signing with a key from a tool is a machine identity,
+		// though CloudTrail calls it a user: its alerts say so, and
+		// playbooks meant for people leave it alone.
+		if k := x.who.Kind; k != event.KindService && k != event.KindAdmin && isNonHuman(ev, x.who) {
+			x.who.Kind = event.KindService
+		}
 	}
 	for _, d := range e.dets {
 		if !e.disabled[d.rule()] {

@@ -64,3 +64,19 @@ func TestFalsePositiveFeedback(t *testing.T) {
 }
 
 func ptr(e event.Event) *event.Event { return &e }
+
+func TestIAMUserWithAKeyIsAMachine(t *testing.T) {
+	call := func(who, key string, d device) event.Event {
+		e := ev(after(0), event.SourceCloudTrail, "ListBuckets", event.CategoryAPIActivity, event.ActivityRead, who, home, d)
+		e.Actor.Type, e.Session.AccessKeyID = "IAMUser", key
+		return e
+	}
+	cli := device{ua: "aws-cli/2.15.0 Python/3.11", browser: "aws-cli"}
+	_, e := run(t, DefaultConfig(), one(call("svc-backup", "AKIAUC3NQX7DIUFI7WAD", cli), call("legacy-dana", "AKIAUC3NQX7DANAKEY01", mac),
+		call("temp-user", "ASIAUC3NQX7PLNJJDPR4", cli)))
+	for id, want := range map[string]event.Kind{"svc-backup": event.KindService, "legacy-dana": event.KindHuman, "temp-user": event.KindHuman} {
+		if v, _ := e.View(id, after(time.Minute)); v.Kind != want {
+			t.Errorf("%s is %q, want %q", id, v.Kind, want)
+		}
+	}
+}

@@ -110,14 +110,25 @@ func New(cfg Config, outbox Outbox) (*Responder, error) {
 	return &Responder{cfg: cfg, outbox: outbox, wake: make(chan struct{}, 1)}, nil
 }
 
-// DefaultTarget acts on the identity itself; for AWS keys the alert's
-// session (the access key) with the IAM user as a parameter, and for
-// machine roles ("role/name") the role name.
+// DefaultTarget acts on the identity itself, except for AWS credentials,
+// which it acts on as their kind allows: an IAM user's long-term access
+// key (AKIA…, the alert's session) is deactivated, with the user as a
+// parameter; a role's credentials are temporary and cannot be, so the
+// role's sessions are revoked instead ("role/name" → "name"). A step that
+// does not fit the alert's identity gets no target: one playbook can list
+// both steps for every machine identity.
 func DefaultTarget(connector, kind string, a *event.Alert) (string, map[string]string) {
+	role := strings.HasPrefix(a.Identity, "role/")
 	switch kind {
 	case KindDeactivateKey:
+		if role || !strings.HasPrefix(a.Session, "AKIA") {
+			return "", nil
+		}
 		return a.Session, map[string]string{"user": a.Identity}
 	case KindRevokeRoleTokens:
+		if !role {
+			return "", nil
+		}
 		return strings.TrimPrefix(a.Identity, "role/"), nil
 	case KindNotify, KindSignal:
 		// "message" is what the webhook connector shows people.
@@ -140,7 +151,7 @@ func (r *Responder) OnAlert(ctx context.Context, a *event.Alert) ([]Action, erro
 		for _, s := range p.Steps {
 			target, params := r.cfg.Target(s.Connector, s.Kind, a)
 			if target == "" {
-				r.cfg.Log.Warn("no target for action", "playbook", p.Name, "connector", s.Connector, "kind", s.Kind, "identity", a.Identity)
+				r.cfg.Log.Info("playbook step does not apply to the alert's identity", "playbook", p.Name, "connector", s.Connector, "kind", s.Kind, "identity", a.Identity)
 				continue
 			}
 			act := Action{

@@ -272,3 +272,27 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultTarget(t *testing.T) {
+	for _, tt := range []struct {
+		name, kind, identity, session string
+		want                          string
+	}{
+		{"a user's long-term key is deactivated", respond.KindDeactivateKey, "svc-ci-deploy", "AKIAUC3NQX7DIUFI7WAD", "AKIAUC3NQX7DIUFI7WAD"},
+		{"temporary credentials cannot be deactivated", respond.KindDeactivateKey, "svc-ci-deploy", "ASIAUC3NQX7PLNJJDPR4", ""},
+		{"a role has no key", respond.KindDeactivateKey, "role/etl-nightly", "ASIAUC3NQX7PLNJJDPR4", ""},
+		{"a role's sessions are revoked", respond.KindRevokeRoleTokens, "role/etl-nightly", "ASIAUC3NQX7PLNJJDPR4", "etl-nightly"},
+		{"a user is not a role", respond.KindRevokeRoleTokens, "svc-ci-deploy", "AKIAUC3NQX7DIUFI7WAD", ""},
+		{"people are acted on by id", respond.KindClearSessions, "dana@example.com", "102abc", "dana@example.com"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, params := respond.DefaultTarget("aws", tt.kind, &event.Alert{Identity: tt.identity, Session: tt.session})
+			if got != tt.want {
+				t.Errorf("target %q, want %q", got, tt.want)
+			}
+			if tt.kind == respond.KindDeactivateKey && got != "" && params["user"] != tt.identity {
+				t.Errorf("params %v", params)
+			}
+		})
+	}
+}
