@@ -355,7 +355,7 @@ func (l *live) Identity(ctx context.Context, id string) (server.IdentityView, er
 	if !ok {
 		return server.IdentityView{}, fmt.Errorf("identity %s: %w", id, store.ErrNotFound)
 	}
-	v := server.IdentityView{ID: info.ID, AsOf: l.asOf(), Kind: info.Kind, Risk: info.Risk, Level: info.Level, Since: info.Since, Learned: info.Learned}
+	v := server.IdentityView{ID: info.ID, AsOf: l.asOf(), RiskHalfLife: l.eng.RiskHalfLife(), Kind: info.Kind, Risk: info.Risk, Level: info.Level, Since: info.Since, Learned: info.Learned}
 	for _, d := range info.Devices {
 		v.Devices = append(v.Devices, server.Seen{Value: d.Label, Count: int(d.Count), Last: time.Unix(int64(d.Last), 0).UTC()})
 	}

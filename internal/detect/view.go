@@ -65,6 +65,10 @@ func (e *Engine) Incident(id string) *event.Incident { return e.incidents.Get(id
 // window at now (a service keeps them in its store).
 func (e *Engine) PruneIncidents(now time.Time) int { return e.incidents.Prune(now) }
 
+// RiskHalfLife is how long an identity's risk takes to halve without
+// alerts.
+func (e *Engine) RiskHalfLife() time.Duration { return e.cfg.Risk.HalfLife }
+
 // RiskEntry is an identity's risk at a time.
 type RiskEntry struct {
 	ID    string

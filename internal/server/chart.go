@@ -110,10 +110,18 @@ func riskOverTime(alerts []event.Alert, from, to time.Time, n int) (template.HTM
 				x+1, y, max(bw-2, 1), h, sevColour[sev], html.EscapeString(r.From.UTC().Format(chartTimeLayout)), c, sev)
 		}
 	}
-	// The risk line, through the buckets that had alerts.
+	// The risk line, through the buckets that had alerts; a bucket
+	// without any breaks it (nothing is known in between).
 	var pts []string
+	line := func() {
+		if len(pts) > 1 {
+			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`, strings.Join(pts, " "), riskLineColour)
+		}
+		pts = pts[:0]
+	}
 	for i, r := range rows {
 		if r.Total == 0 {
+			line()
 			continue
 		}
 		x := padL + (float64(i)+0.5)*bw
@@ -121,9 +129,7 @@ func riskOverTime(alerts []event.Alert, from, to time.Time, n int) (template.HTM
 		pts = append(pts, fmt.Sprintf("%.1f,%.1f", x, y))
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"><title>highest risk %.0f</title></circle>`, x, y, riskLineColour, r.MaxRisk)
 	}
-	if len(pts) > 1 {
-		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`, strings.Join(pts, " "), riskLineColour)
-	}
+	line()
 	timeAxis(&b, from, to)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()), rows
@@ -131,7 +137,7 @@ func riskOverTime(alerts []event.Alert, from, to time.Time, n int) (template.HTM
 
 // riskHistory draws an identity's risk after each of its alerts (oldest
 // first) and its risk now, on a 0–100 axis with the level thresholds.
-func riskHistory(alerts []event.Alert, current float64, now time.Time) template.HTML {
+func riskHistory(alerts []event.Alert, current float64, now time.Time, halfLife time.Duration) template.HTML {
 	if len(alerts) == 0 {
 		return ""
 	}
@@ -157,11 +163,26 @@ func riskHistory(alerts []event.Alert, current float64, now time.Time) template.
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" fill="%s">%.0f</text>`, padL-6, y(v)+4, axisColour, v)
 	}
 	fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="%s"/>`, padL, padL+plotW, y(0), y(0), axisColour)
+	// Between alerts risk decays (halving every halfLife), then jumps at
+	// the next alert: the line follows that curve.
 	var pts []string
-	for _, a := range alerts {
+	for i, a := range alerts {
 		pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(a.Time), y(a.Risk)))
+		next, end := to, current
+		if i+1 < len(alerts) {
+			next, end = alerts[i+1].Time, -1
+		}
+		if halfLife > 0 && next.After(a.Time) {
+			const steps = 24
+			for k := 1; k <= steps; k++ {
+				t := a.Time.Add(next.Sub(a.Time) * time.Duration(k) / steps)
+				r := a.Risk * math.Exp2(-float64(t.Sub(a.Time))/float64(halfLife))
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(t), y(r)))
+			}
+		} else if end >= 0 {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(next), y(end)))
+		}
 	}
-	pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(to), y(current)))
 	fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`, strings.Join(pts, " "), riskLineColour)
 	for _, a := range alerts {
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s %s: risk %.0f</title></circle>`,

@@ -670,7 +670,7 @@ func (s *Server) identityPage(w http.ResponseWriter, r *http.Request, v *view) e
 		return cmp.Compare(a.Risk, b.Risk)
 	})
 	v.Title, v.Nav = iv.ID, "identities"
-	v.Data = map[string]any{"I": iv, "Chart": riskHistory(alerts, iv.Risk, time.Now()), "Alerts": alerts}
+	v.Data = map[string]any{"I": iv, "Chart": riskHistory(alerts, iv.Risk, iv.AsOf, iv.RiskHalfLife), "Alerts": alerts}
 	return s.render(w, http.StatusOK, "identity", v)
 }
 

@@ -69,17 +69,19 @@ type Identities interface {
 type IdentityView struct {
 	ID string `json:"id"`
 	// AsOf is the time the risk is given at.
-	AsOf      time.Time           `json:"as_of"`
-	Kind      event.Kind          `json:"kind,omitempty"`
-	Risk      float64             `json:"risk"`
-	Level     event.Severity      `json:"level"`
-	Since     time.Time           `json:"since,omitzero"`
-	Learned   bool                `json:"learned"`
-	Devices   []Seen              `json:"devices,omitempty"`
-	Networks  []Seen              `json:"networks,omitempty"`
-	Sessions  []SessionView       `json:"sessions,omitempty"`
-	Incidents []store.IncidentRow `json:"incidents,omitempty"`
-	Timeline  []event.EventRef    `json:"timeline,omitempty"`
+	AsOf  time.Time      `json:"as_of"`
+	Kind  event.Kind     `json:"kind,omitempty"`
+	Risk  float64        `json:"risk"`
+	Level event.Severity `json:"level"`
+	// RiskHalfLife is how fast risk decays without alerts.
+	RiskHalfLife time.Duration       `json:"-"`
+	Since        time.Time           `json:"since,omitzero"`
+	Learned      bool                `json:"learned"`
+	Devices      []Seen              `json:"devices,omitempty"`
+	Networks     []Seen              `json:"networks,omitempty"`
+	Sessions     []SessionView       `json:"sessions,omitempty"`
+	Incidents    []store.IncidentRow `json:"incidents,omitempty"`
+	Timeline     []event.EventRef    `json:"timeline,omitempty"`
 }
 
 // Seen is a remembered value with how often and when last it was seen.
