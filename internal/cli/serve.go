@@ -177,7 +177,7 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string, opts ...s
 
 	deps := server.Deps{
 		Tokens: st, Audit: st, Data: st, Ingest: l, Identities: l, Live: l, Respond: responderView{resp, kinds},
-		Registry: reg, Log: log, Version: buildInfo().Version, MaxIngestBytes: cfg.Server.MaxIngestBytes,
+		Registry: reg, Log: log, Version: buildInfo().Version, MaxIngestBytes: cfg.Server.MaxIngestBytes, PublicURL: cfg.Server.PublicURL,
 		Health: func(ctx context.Context) map[string]string {
 			checks := map[string]string{"store": "ok", "responder": "ok"}
 			if _, err := st.CountEvents(ctx); err != nil {

@@ -197,6 +197,7 @@ func (s *Server) consoleRoutes() {
 	s.page("POST /ui/incidents/{id}/kill-sessions", RoleResponder, s.uiKillSessions)
 	s.page("POST /ui/incidents/{id}/suspend", RoleResponder, s.uiSuspend)
 	s.page("POST /ui/incidents/{id}/status", RoleResponder, s.uiStatus)
+	s.page("POST /ui/incidents/{id}/actions/{action}/send", RoleResponder, s.uiSend)
 	s.page("GET /ui/identities", RoleViewer, s.identitiesPage)
 	s.page("GET /ui/identities/{id}", RoleViewer, s.identityPage)
 	s.page("GET /ui/actions", RoleViewer, s.actionsPage)
@@ -381,11 +382,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	cookie := s.uiSess.newSession(tok.ID, s.d.Now())
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: cookie, Path: "/ui/", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: int(sessionMax / time.Second)})
+		Secure: s.secure(r), SameSite: http.SameSiteStrictMode, MaxAge: int(sessionMax / time.Second)})
 	if err := s.audit(r.Context(), tok, "console.sign_in", tok.Name, map[string]string{"role": tok.Role}); err != nil {
 		s.d.Log.Error("auditing a console sign-in", "err", err)
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// secure reports whether the session cookie is Secure: on TLS, or when
+// the service is published at an https:// address (TLS ends at a proxy).
+func (s *Server) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(strings.ToLower(s.d.PublicURL), "https://")
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -400,7 +407,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		}
 		s.uiSess.end(c.Value)
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/ui/", HttpOnly: true, Secure: r.TLS != nil,
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/ui/", HttpOnly: true, Secure: s.secure(r),
 		SameSite: http.SameSiteStrictMode, MaxAge: -1})
 	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 }
@@ -581,6 +588,7 @@ func refKey(e event.EventRef) string {
 var flashes = map[string]string{
 	"kill-sessions":  "Ending the identity's sessions: the actions are queued below and update as the vendors answer.",
 	"suspend":        "Suspending the identity: the actions are queued below.",
+	"sent":           "The recommended action is sent, as yours: it is queued below.",
 	"dismissed":      "Incident dismissed.",
 	"false_positive": "Marked false positive: the alerts' weight was taken out of the identity's risk, and the session is trusted again.",
 	"open":           "Incident reopened.",
@@ -608,6 +616,36 @@ func (s *Server) uiSuspend(w http.ResponseWriter, r *http.Request, v *view) erro
 		return err
 	}
 	http.Redirect(w, r, "/ui/incidents/"+url.PathEscape(inc.ID)+"?done=suspend", http.StatusSeeOther)
+	return nil
+}
+
+// uiSend sends an action a playbook only recommended (or dry-ran): a
+// person approves it, and it is queued as theirs, with the same target and
+// parameters.
+func (s *Server) uiSend(w http.ResponseWriter, r *http.Request, v *view) error {
+	id := r.PathValue("id")
+	acts, err := s.d.Data.Actions(r.Context(), store.ActionQuery{Incident: id})
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(acts, func(a respond.Action) bool { return a.ID == r.PathValue("action") })
+	if i < 0 {
+		return &httpError{status: http.StatusNotFound, msg: "no such action in this incident"}
+	}
+	rec := acts[i]
+	if rec.State != respond.StateSkipped {
+		return badRequest("only a recommended (or dry-run) action can be sent from here; this one is %s", rec.State)
+	}
+	a, err := s.d.Respond.Manual(r.Context(), respond.Request{Connector: rec.Connector, Kind: rec.Kind, Identity: rec.Identity,
+		Target: rec.Target, Params: rec.Params, DecidedBy: "token:" + v.Token.Name, Incident: id})
+	if err != nil {
+		return err
+	}
+	if err := s.audit(r.Context(), v.Token, "respond."+rec.Kind, rec.Identity, map[string]string{"connector": rec.Connector, "action": a.ID,
+		"incident": id, "approves": rec.ID}); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/ui/incidents/"+url.PathEscape(id)+"?done=sent", http.StatusSeeOther)
 	return nil
 }
 

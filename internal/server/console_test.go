@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/respond"
 	"github.com/vigil-zt/vigil/internal/store"
 )
 
@@ -180,6 +182,24 @@ func TestConsoleSignIn(t *testing.T) {
 	}
 }
 
+func TestConsoleCookieSecureBehindHTTPS(t *testing.T) {
+	f := setup(t)
+	s := New(Deps{Tokens: f.st, Audit: f.st, Data: f.st, Ingest: f.ing, Identities: fakeIdentities{}, Live: f.live, Respond: f.resp,
+		PublicURL: "https://vigil.example.com"})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/ui/login", strings.NewReader(url.Values{"token": {f.tokens[RoleViewer]}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := browserClient(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ck := resp.Cookies(); len(ck) != 1 || !ck[0].Secure {
+		t.Errorf("published at https://, the cookie is not Secure: %+v", ck)
+	}
+}
+
 func TestConsoleSessionEndsWithItsToken(t *testing.T) {
 	f := setup(t)
 	c, csrf := f.signIn(t, RoleAdmin)
@@ -259,6 +279,36 @@ func TestConsoleForms(t *testing.T) {
 		if !strings.Contains(got, w) {
 			t.Errorf("audit log lacks %q: %s", w, got)
 		}
+	}
+
+	// A recommended action is sent by a person, as theirs, with its
+	// target and parameters; an action already sent is not.
+	rec := respond.Action{ID: "act-rec", Connector: "okta", Kind: respond.KindSuspendUser, Identity: "dana@example.com", Target: "00udana",
+		Params: map[string]string{"why": "takeover"}, Incident: id, DecidedBy: "playbook:takeover", Mode: respond.ModeRecommend,
+		State: respond.StateSkipped, Created: time.Now(), Updated: time.Now()}
+	done := rec
+	done.ID, done.State, done.Mode = "act-done", respond.StateDone, respond.ModeEnforce
+	for _, a := range []respond.Action{rec, done} {
+		if _, err := f.st.EnqueueAction(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page := f.get(t, c, "/ui/incidents/"+id)
+	if !strings.Contains(page, "/actions/act-rec/send") || strings.Contains(page, "/actions/act-done/send") {
+		t.Errorf("the incident page should offer to send the recommended action only")
+	}
+	f.resp.calls = nil
+	if resp := f.form(t, c, "/ui/incidents/"+id+"/actions/act-rec/send", url.Values{"csrf": {csrf}}, f.srv.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %s", resp.Status)
+	}
+	if resp := f.form(t, c, "/ui/incidents/"+id+"/actions/act-done/send", url.Values{"csrf": {csrf}}, f.srv.URL); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("sending a done action again: %s", resp.Status)
+	}
+	if resp := f.form(t, c, "/ui/incidents/"+id+"/actions/nope/send", url.Values{"csrf": {csrf}}, f.srv.URL); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("sending a missing action: %s", resp.Status)
+	}
+	if want := []string{"okta suspend_user dana@example.com token:responder-token 00udana why=takeover"}; strings.Join(f.resp.calls, "|") != want[0] {
+		t.Errorf("calls %q, want %q", f.resp.calls, want)
 	}
 
 	// A viewer sees the incident but may not act on it, nor read the audit

@@ -174,11 +174,14 @@ type Deps struct {
 	// under /.well-known/ssf-configuration and the rest under
 	// SSFPath+"/ssf/" (SSFPath is the issuer URL's path, "" or "/tenant").
 	// Its Authorizer must be SSFReceiver. SSFRotate rotates its signing key.
-	SSF            http.Handler
-	SSFPath        string
-	SSFRotate      func(ctx context.Context) (kid string, err error)
-	Log            *slog.Logger
-	Version        string
+	SSF       http.Handler
+	SSFPath   string
+	SSFRotate func(ctx context.Context) (kid string, err error)
+	Log       *slog.Logger
+	Version   string
+	// PublicURL is where browsers reach the service; an https:// address
+	// makes the console's cookie Secure even when TLS ends at a proxy.
+	PublicURL      string
 	MaxIngestBytes int64
 	Now            func() time.Time
 	// Health, when set, adds checks to /v1/health.

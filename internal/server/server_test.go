@@ -65,7 +65,14 @@ type fakeRespond struct {
 func (f *fakeRespond) Manual(_ context.Context, req respond.Request) (respond.Action, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, req.Connector+" "+req.Kind+" "+req.Identity+" "+req.DecidedBy)
+	call := req.Connector + " " + req.Kind + " " + req.Identity + " " + req.DecidedBy
+	if req.Target != "" {
+		call += " " + req.Target
+	}
+	for k, v := range req.Params {
+		call += " " + k + "=" + v
+	}
+	f.calls = append(f.calls, call)
 	return respond.Action{ID: "act-" + req.Connector, Connector: req.Connector, Kind: req.Kind, Identity: req.Identity, DecidedBy: req.DecidedBy, State: respond.StatePending}, nil
 }
 
