@@ -454,11 +454,6 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, v *view) e
 	return s.render(w, http.StatusOK, "overview", v)
 }
 
-// Rules are the built-in rules, for the incidents filter.
-var consoleRules = []string{"session.hijack", "session.impossible_travel", "mfa.fatigue", "account.recovery_takeover",
-	"privilege.admin_grant", "credential.api_token_created", "credential.access_key_created", "activity.volume_spike",
-	"nhi.new_resource", "nhi.anomalous_origin", "session.used_after_revocation"}
-
 func (s *Server) incidentsPage(w http.ResponseWriter, r *http.Request, v *view) error {
 	q := r.URL.Query()
 	f := store.IncidentQuery{Status: q.Get("status"), Severity: q.Get("severity"), Rule: q.Get("rule"),
@@ -482,13 +477,20 @@ func (s *Server) incidentsPage(w http.ResponseWriter, r *http.Request, v *view) 
 	if err != nil {
 		return err
 	}
+	rules, err := s.d.Data.AlertRules(r.Context())
+	if err != nil {
+		return err
+	}
+	if f.Rule != "" && !slices.Contains(rules, f.Rule) {
+		rules = append(rules, f.Rule) // keep the filter shown
+	}
 	status := f.Status
 	if status == "" {
 		status = "any"
 	}
 	v.Title, v.Nav = "Incidents", "incidents"
 	v.Data = map[string]any{"Incidents": list, "Status": status, "Severity": f.Severity, "Rule": f.Rule, "Identity": f.Identity,
-		"Rules": consoleRules, "Statuses": append([]string{"any"}, statuses...), "Severities": []string{"critical", "high", "medium", "low"}}
+		"Rules": rules, "Statuses": append([]string{"any"}, statuses...), "Severities": []string{"critical", "high", "medium", "low"}}
 	return s.render(w, http.StatusOK, "incidents", v)
 }
 

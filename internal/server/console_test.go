@@ -339,6 +339,7 @@ func TestConsolePagesRender(t *testing.T) {
 	for _, p := range []struct{ path, want string }{
 		{"/ui/", "Open incidents"},
 		{"/ui/incidents", "replayed"},
+		{"/ui/incidents?status=any&rule=sigma.0e8d", `<option value="session.hijack">`},
 		{"/ui/incidents/" + id, "Timeline of dana@example.com"},
 		{"/ui/identities", "dana@example.com"},
 		{"/ui/identities?q=dana", "Matching"},

@@ -34,6 +34,8 @@ type Data interface {
 	Incident(ctx context.Context, id string) (store.IncidentRow, error)
 	SetIncidentStatus(ctx context.Context, id, status string) error
 	Alerts(ctx context.Context, q store.AlertQuery) ([]event.Alert, error)
+	// AlertRules lists the rules that have alerts.
+	AlertRules(ctx context.Context) ([]string, error)
 	Actions(ctx context.Context, q store.ActionQuery) ([]respond.Action, error)
 }
 

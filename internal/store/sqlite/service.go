@@ -173,6 +173,24 @@ func (s *Store) Alerts(ctx context.Context, q store.AlertQuery) ([]event.Alert, 
 	return out, rows.Err()
 }
 
+// AlertRules returns the rules that have alerts, sorted.
+func (s *Store) AlertRules(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT rule FROM alerts ORDER BY rule")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: alert rules: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // EnqueueAction writes an action to the outbox. It reports false when an
 // action with the same id is there already: the same incident does not do
 // the same thing twice.

@@ -97,6 +97,9 @@ func TestAlertsAndIncidents(t *testing.T) {
 			}
 		})
 	}
+	if rules, err := s.AlertRules(ctx); err != nil || strings.Join(rules, ",") != "mfa.fatigue,session.hijack" {
+		t.Errorf("alert rules %v %v", rules, err)
+	}
 	counts, err := s.CountIncidents(ctx, store.StatusOpen)
 	if diff := cmp.Diff(map[string]int{"high": 1}, counts); err != nil || diff != "" {
 		t.Errorf("open incidents by severity (-want +got): %v\n%s", err, diff)
