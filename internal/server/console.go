@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -208,7 +209,13 @@ func (s *Server) consoleRoutes() {
 // re-read (a revoked token ends the session), the role checked, and on
 // POST the CSRF token and Origin.
 func (s *Server) page(pattern, role string, h pageHandler) {
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc(pattern, func(rw http.ResponseWriter, r *http.Request) {
+		start := s.d.Now()
+		w := &statusWriter{ResponseWriter: rw, status: http.StatusOK}
+		defer func() {
+			s.reqs.WithLabelValues(pattern, strconv.Itoa(w.status)).Inc()
+			s.latency.WithLabelValues(pattern).Observe(s.d.Now().Sub(start).Seconds())
+		}()
 		securityHeaders(w.Header())
 		w.Header().Set("Cache-Control", "no-store")
 		v := &view{Version: s.d.Version}

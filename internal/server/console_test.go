@@ -356,6 +356,18 @@ func TestConsolePagesRender(t *testing.T) {
 	if resp, _ := f.get(t, c, "/"); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/ui/" {
 		t.Errorf("/: %s", resp.Status)
 	}
+	// Console pages are counted in the metrics like API routes.
+	req, _ := http.NewRequest("GET", f.srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+f.tokens[RoleViewer])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(b), `vigil_http_requests_total{code="200",route="GET /ui/incidents/{id}"}`) {
+		t.Errorf("console routes missing from the metrics")
+	}
 }
 
 func TestOverviewAPI(t *testing.T) {
