@@ -80,3 +80,33 @@ func TestIAMUserWithAKeyIsAMachine(t *testing.T) {
 		}
 	}
 }
+
+func TestFalsePositiveTravelBecomesHabit(t *testing.T) {
+	trip := func(day time.Duration) []event.Event {
+		return one(login(after(day+5*time.Hour), dana, "a"+itoa(int(day)), home, mac), login(after(day+7*time.Hour), dana, "b"+itoa(int(day)), sydney, evil))
+	}
+	// Without a verdict, the same trip a day later alerts again.
+	alerts, e := run(t, DefaultConfig(), history(dana), trip(0))
+	if diff := cmp.Diff([]string{"session.impossible_travel/high"}, fired(alerts, RuleImpossibleTravel)); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+	again := trip(24 * time.Hour)
+	var got []event.Alert
+	for i := range again {
+		got = append(got, e.Process(&again[i])...)
+	}
+	if len(fired(got, RuleImpossibleTravel)) == 0 {
+		t.Fatalf("control: the second trip did not alert, so the test below proves nothing")
+	}
+	// With the first judged a false positive, the second is quiet.
+	alerts, e = run(t, DefaultConfig(), history(dana), trip(0))
+	e.FalsePositive(alerts, after(8*time.Hour))
+	got = nil
+	again = trip(24 * time.Hour)
+	for i := range again {
+		got = append(got, e.Process(&again[i])...)
+	}
+	if f := fired(got, RuleImpossibleTravel); len(f) != 0 {
+		t.Errorf("after the verdict the same trip alerts: %v", f)
+	}
+}

@@ -68,12 +68,12 @@ func (travel) observe(x *ctx) {
 // three times at the prefix or ASN level.
 func habitual(p *baseline.Profile, n *event.Network) bool {
 	if n.IP.IsValid() {
-		if e, ok := p.Prefixes.Get(baseline.Key(baseline.PrefixOf(n.IP).String())); ok && e.Count >= 3 {
+		if e, ok := p.Prefixes.Get(baseline.Key(baseline.PrefixOf(n.IP).String())); ok && e.Count >= baseline.Habit {
 			return true
 		}
 	}
 	if n.ASN != 0 {
-		if e, ok := p.ASNs.Get(baseline.Key(baseline.ASNLabel(n.ASN))); ok && e.Count >= 3 {
+		if e, ok := p.ASNs.Get(baseline.Key(baseline.ASNLabel(n.ASN))); ok && e.Count >= baseline.Habit {
 			return true
 		}
 	}

@@ -599,7 +599,7 @@ var flashes = map[string]string{
 	"suspend":        "Suspending the identity: the actions are queued below.",
 	"sent":           "The recommended action is sent, as yours: it is queued below.",
 	"dismissed":      "Incident dismissed.",
-	"false_positive": "Marked false positive: the alerts' weight was taken out of the identity's risk, and the session is trusted again.",
+	"false_positive": "Marked false positive: the alerts' weight was taken out of the identity's risk, their networks are now its habits, and a flagged session is trusted again.",
 	"open":           "Incident reopened.",
 	"closed":         "Incident closed.",
 }

@@ -179,6 +179,25 @@ func (p *Profile) Network(n *event.Network) NetLevel {
 	return NetUnknown
 }
 
+// Habit is how many sightings make a network habitual for an identity.
+const Habit = 3
+
+// VouchNetwork takes a network people vouched for (an alert on it was a
+// false positive) as one of the identity's habits: its address, prefix,
+// ASN and country, each with at least Habit sightings.
+func (p *Profile) VouchNetwork(ip netip.Addr, asn uint32, country string, t int64) {
+	if ip.IsValid() {
+		p.Addrs.Vouch(ip.String(), t, Habit, capSmall)
+		p.Prefixes.Vouch(PrefixOf(ip).String(), t, Habit, capSmall)
+	}
+	if asn != 0 {
+		p.ASNs.Vouch(ASNLabel(asn), t, Habit, capSmall)
+	}
+	if country != "" {
+		p.Countries.Vouch(country, t, Habit, capSmall)
+	}
+}
+
 // ASNLabel is the label a profile keeps for an ASN ("AS3243").
 func ASNLabel(asn uint32) string { return "AS" + itoa(asn) }
 

@@ -85,6 +85,19 @@ func (s *Set) touch(key uint64, label string, parts Label, t int64, capacity int
 	s.E[worst] = e
 }
 
+// Vouch records that people vouched for label at t: it is remembered with
+// at least min sightings, a habit rather than a one-off the next new value
+// evicts.
+func (s *Set) Vouch(label string, t int64, min uint32, capacity int) {
+	s.Touch(label, t, capacity)
+	k := Key(label)
+	for i := range s.E {
+		if s.E[i].Key == k && s.E[i].Count < min {
+			s.E[i].Count = min
+		}
+	}
+}
+
 // Rehash recomputes keys from labels: the hash seed is per process, so a
 // restored set must be rehashed before use.
 func (s *Set) Rehash() {
