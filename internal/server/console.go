@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -465,6 +466,7 @@ func (s *Server) incidentsPage(w http.ResponseWriter, r *http.Request, v *view) 
 	q := r.URL.Query()
 	f := store.IncidentQuery{Status: q.Get("status"), Severity: q.Get("severity"), Rule: q.Get("rule"),
 		Identity: strings.ToLower(strings.TrimSpace(q.Get("identity"))), Limit: 200}
+	var err error
 	if !q.Has("status") {
 		f.Status = store.StatusOpen
 	}
@@ -480,9 +482,17 @@ func (s *Server) incidentsPage(w http.ResponseWriter, r *http.Request, v *view) 
 	if len(f.Identity) > 256 || len(f.Rule) > 256 {
 		return badRequest("filters are at most 256 characters")
 	}
+	if f.Before, f.BeforeID, err = beforeOf(r); err != nil {
+		return err
+	}
 	list, err := s.d.Data.Incidents(r.Context(), f)
 	if err != nil {
 		return err
+	}
+	var older string
+	if len(list) == f.Limit {
+		last := list[len(list)-1]
+		older = pageLink("/ui/incidents", r.URL.Query(), last.Updated, last.ID)
 	}
 	rules, err := s.d.Data.AlertRules(r.Context())
 	if err != nil {
@@ -496,7 +506,7 @@ func (s *Server) incidentsPage(w http.ResponseWriter, r *http.Request, v *view) 
 		status = "any"
 	}
 	v.Title, v.Nav = "Incidents", "incidents"
-	v.Data = map[string]any{"Incidents": list, "Status": status, "Severity": f.Severity, "Rule": f.Rule, "Identity": f.Identity,
+	v.Data = map[string]any{"Incidents": list, "Older": older, "Paged": !f.Before.IsZero(), "Status": status, "Severity": f.Severity, "Rule": f.Rule, "Identity": f.Identity,
 		"Rules": rules, "Statuses": append([]string{"any"}, statuses...), "Severities": []string{"critical", "high", "medium", "low"}}
 	return s.render(w, http.StatusOK, "incidents", v)
 }
@@ -586,6 +596,15 @@ func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, v *view) e
 	v.Title, v.Nav, v.Data = "Incident "+inc.ID, "incidents", d
 	v.Flash = flashes[r.URL.Query().Get("done")]
 	return s.render(w, http.StatusOK, "incident", v)
+}
+
+// pageLink is the link to the page after the row at (t, id), with the
+// same filters.
+func pageLink(path string, q url.Values, t time.Time, id string) string {
+	q = maps.Clone(q)
+	q.Set("before", t.UTC().Format(time.RFC3339Nano))
+	q.Set("before_id", id)
+	return path + "?" + q.Encode()
 }
 
 func refKey(e event.EventRef) string {
@@ -727,16 +746,26 @@ func (s *Server) actionsPage(w http.ResponseWriter, r *http.Request, v *view) er
 	if state != "" && !slices.Contains(states, state) {
 		return badRequest("unknown state %q", state)
 	}
-	list, err := s.d.Data.Actions(r.Context(), store.ActionQuery{State: state, Limit: 300})
+	before, beforeID, err := beforeOf(r)
 	if err != nil {
 		return err
+	}
+	aq := store.ActionQuery{State: state, Before: before, BeforeID: beforeID, Limit: 300}
+	list, err := s.d.Data.Actions(r.Context(), aq)
+	if err != nil {
+		return err
+	}
+	var older string
+	if len(list) == aq.Limit {
+		last := list[len(list)-1]
+		older = pageLink("/ui/actions", r.URL.Query(), last.Created, last.ID)
 	}
 	o, err := s.d.Live.Overview(r.Context())
 	if err != nil {
 		return err
 	}
 	v.Title, v.Nav = "Actions", "actions"
-	v.Data = map[string]any{"Actions": list, "State": state, "States": states, "Counts": o.Actions}
+	v.Data = map[string]any{"Actions": list, "Older": older, "Paged": !before.IsZero(), "State": state, "States": states, "Counts": o.Actions}
 	return s.render(w, http.StatusOK, "actions", v)
 }
 

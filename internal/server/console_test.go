@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -398,4 +400,48 @@ func FuzzSafeNext(f *testing.F) {
 			t.Fatalf("safeNext(%q) = %q", next, got)
 		}
 	})
+}
+
+func TestConsolePaging(t *testing.T) {
+	f := setup(t)
+	at := time.Now()
+	for i := range 205 {
+		inc := &event.Incident{ID: fmt.Sprintf("inc-%03d", i), Identity: "dana@example.com", Opened: at, Updated: at.Add(time.Duration(i%7) * time.Second),
+			Severity: event.SeverityHigh, Summary: fmt.Sprintf("story %03d", i)}
+		if err := f.st.SaveIncident(context.Background(), inc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, _ := f.signIn(t, RoleViewer)
+	seen := map[string]int{}
+	path := "/ui/incidents?status=open&severity=high"
+	pages := 0
+	for path != "" && pages < 5 {
+		pages++
+		resp, body := f.get(t, c, path)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %s", path, resp.Status)
+		}
+		for _, m := range regexp.MustCompile(`story (\d{3})`).FindAllStringSubmatch(body, -1) {
+			seen[m[1]]++
+		}
+		path = ""
+		if m := regexp.MustCompile(`<a href="([^"]+)" rel="next">`).FindStringSubmatch(body); m != nil {
+			path = html.UnescapeString(m[1])
+			if !strings.Contains(path, "severity=high") {
+				t.Errorf("the next page lost the filters: %s", path)
+			}
+		}
+	}
+	if pages != 2 || len(seen) != 205 {
+		t.Errorf("%d pages, %d incidents seen", pages, len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("story %s shown %d times", id, n)
+		}
+	}
+	if resp, _ := f.get(t, c, "/ui/incidents?before=yesterday"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a bad cursor: %s", resp.Status)
+	}
 }

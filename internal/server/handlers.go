@@ -135,6 +135,25 @@ func (s *Server) sinceOf(r *http.Request) (time.Time, error) {
 	return time.Time{}, badRequest("since must be an RFC 3339 time or a duration (24h)")
 }
 
+// beforeOf reads a page cursor: before (RFC 3339) and before_id, the last
+// row of the previous page.
+func beforeOf(r *http.Request) (time.Time, string, error) {
+	q := r.URL.Query()
+	v := q.Get("before")
+	if v == "" {
+		return time.Time{}, "", nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, "", badRequest("before must be an RFC 3339 time (the last row's of the previous page)")
+	}
+	id := q.Get("before_id")
+	if len(id) > 128 {
+		return time.Time{}, "", badRequest("before_id is at most 128 characters")
+	}
+	return t, id, nil
+}
+
 func (s *Server) incidents(w http.ResponseWriter, r *http.Request, _ store.Token) error {
 	limit, err := limitOf(r)
 	if err != nil {
@@ -144,8 +163,13 @@ func (s *Server) incidents(w http.ResponseWriter, r *http.Request, _ store.Token
 	if err != nil {
 		return err
 	}
+	before, beforeID, err := beforeOf(r)
+	if err != nil {
+		return err
+	}
 	q := r.URL.Query()
-	list, err := s.d.Data.Incidents(r.Context(), store.IncidentQuery{Identity: strings.ToLower(q.Get("identity")), Status: q.Get("status"), Since: since, Limit: limit})
+	list, err := s.d.Data.Incidents(r.Context(), store.IncidentQuery{Identity: strings.ToLower(q.Get("identity")), Status: q.Get("status"), Since: since,
+		Severity: q.Get("severity"), Rule: q.Get("rule"), Before: before, BeforeID: beforeID, Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -266,9 +290,13 @@ func (s *Server) actions(w http.ResponseWriter, r *http.Request, _ store.Token) 
 	if err != nil {
 		return err
 	}
+	before, beforeID, err := beforeOf(r)
+	if err != nil {
+		return err
+	}
 	q := r.URL.Query()
 	list, err := s.d.Data.Actions(r.Context(), store.ActionQuery{Identity: strings.ToLower(q.Get("identity")), Incident: q.Get("incident"),
-		State: q.Get("state"), Limit: limit})
+		State: q.Get("state"), Before: before, BeforeID: beforeID, Limit: limit})
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,11 @@ type IncidentQuery struct {
 	// Rule selects incidents with an alert of that rule.
 	Rule  string
 	Since time.Time // updated at or after
-	Limit int
+	// Before and BeforeID page back: incidents after (Before, BeforeID)
+	// in the list's order (updated newest first, then id).
+	Before   time.Time
+	BeforeID string
+	Limit    int
 }
 
 // AlertQuery selects alerts. Zero fields do not filter.
@@ -37,6 +41,10 @@ type ActionQuery struct {
 	Identity string
 	Incident string
 	State    string
+	// Before and BeforeID page back: actions after (Before, BeforeID) in
+	// the list's order (created newest first, then id).
+	Before   time.Time
+	BeforeID string
 	Limit    int
 }
 

@@ -93,6 +93,10 @@ func (s *Store) Incidents(ctx context.Context, q store.IncidentQuery) ([]store.I
 	if !q.Since.IsZero() {
 		where, args = append(where, "updated >= ?"), append(args, q.Since.UnixNano())
 	}
+	if !q.Before.IsZero() {
+		b := q.Before.UnixNano()
+		where, args = append(where, "(updated < ? OR updated = ? AND id > ?)"), append(args, b, b, q.BeforeID)
+	}
 	text := "SELECT body, status FROM incidents" + whereSQL(where) + " ORDER BY updated DESC, id" + limitSQL(q.Limit)
 	rows, err := s.db.QueryContext(ctx, text, args...)
 	if err != nil {
@@ -260,6 +264,10 @@ func (s *Store) Actions(ctx context.Context, q store.ActionQuery) ([]respond.Act
 	}
 	if q.State != "" {
 		where, args = append(where, "state = ?"), append(args, q.State)
+	}
+	if !q.Before.IsZero() {
+		b := q.Before.UnixNano()
+		where, args = append(where, "(created < ? OR created = ? AND id > ?)"), append(args, b, b, q.BeforeID)
 	}
 	return s.actions(ctx, "SELECT body FROM actions"+whereSQL(where)+" ORDER BY created DESC, id"+limitSQL(q.Limit), args...)
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -221,5 +222,59 @@ func TestCursorsAndState(t *testing.T) {
 	s.SaveState(ctx, "engine", []byte("snapshot"))
 	if d, _ := s.LoadState(ctx, "engine"); string(d) != "snapshot" {
 		t.Errorf("state %q", d)
+	}
+}
+
+func TestPaging(t *testing.T) {
+	s, ctx := open(t), context.Background()
+	var want []string
+	// Five incidents and five actions, three of each at the same instant:
+	// the pages must neither skip nor repeat across the tie.
+	for i, d := range []time.Duration{4, 3, 3, 3, 1} {
+		id := fmt.Sprintf("x-%d", i)
+		at := t0.Add(d * time.Minute)
+		if err := s.SaveIncident(ctx, &event.Incident{ID: id, Identity: "dana", Opened: at, Updated: at, Severity: "high"}); err != nil {
+			t.Fatal(err)
+		}
+		a := respond.Action{ID: id, Connector: "okta", Kind: respond.KindClearSessions, Identity: "dana", State: respond.StateDone, Created: at, Updated: at}
+		if _, err := s.EnqueueAction(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	var incs, acts []string
+	q := store.IncidentQuery{Limit: 2}
+	for range 10 {
+		page, err := s.Incidents(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page {
+			incs = append(incs, r.ID)
+		}
+		if len(page) < q.Limit {
+			break
+		}
+		q.Before, q.BeforeID = page[len(page)-1].Updated, page[len(page)-1].ID
+	}
+	aq := store.ActionQuery{Limit: 2}
+	for range 10 {
+		page, err := s.Actions(ctx, aq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range page {
+			acts = append(acts, a.ID)
+		}
+		if len(page) < aq.Limit {
+			break
+		}
+		aq.Before, aq.BeforeID = page[len(page)-1].Created, page[len(page)-1].ID
+	}
+	if diff := cmp.Diff(want, incs); diff != "" {
+		t.Errorf("incidents paged (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, acts); diff != "" {
+		t.Errorf("actions paged (-want +got):\n%s", diff)
 	}
 }
