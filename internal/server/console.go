@@ -198,6 +198,7 @@ func (s *Server) consoleRoutes() {
 	s.page("GET /ui/incidents/{id}", RoleViewer, s.incidentPage)
 	s.page("POST /ui/incidents/{id}/kill-sessions", RoleResponder, s.uiKillSessions)
 	s.page("POST /ui/incidents/{id}/suspend", RoleResponder, s.uiSuspend)
+	s.page("POST /ui/incidents/{id}/cut-off", RoleResponder, s.uiCutOff)
 	s.page("POST /ui/incidents/{id}/status", RoleResponder, s.uiStatus)
 	s.page("POST /ui/incidents/{id}/actions/{action}/send", RoleResponder, s.uiSend)
 	s.page("GET /ui/identities", RoleViewer, s.identitiesPage)
@@ -528,7 +529,10 @@ type incidentData struct {
 	Pending   bool
 	CanKill   bool
 	CanSusp   bool
-	Connector map[string][]string
+	// Machine: the identity is a machine's: its credentials are cut off
+	// (CutOff lists how), not its sessions killed.
+	Machine bool
+	CutOff  []string
 }
 
 func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -593,6 +597,13 @@ func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, v *view) e
 			d.CanSusp = true
 		}
 	}
+	d.Machine = d.Identity.Kind == event.KindService
+	for _, a := range inc.Alerts {
+		d.Machine = d.Machine || a.IdentityKind == event.KindService
+	}
+	for _, q := range s.cutOffRequests(inc) {
+		d.CutOff = append(d.CutOff, q.Connector+" "+q.Kind+" "+q.Target)
+	}
 	v.Title, v.Nav, v.Data = "Incident "+inc.ID, "incidents", d
 	v.Flash = flashes[r.URL.Query().Get("done")]
 	return s.render(w, http.StatusOK, "incident", v)
@@ -617,6 +628,7 @@ var flashes = map[string]string{
 	"kill-sessions":  "Ending the identity's sessions: the actions are queued below and update as the vendors answer.",
 	"suspend":        "Suspending the identity: the actions are queued below.",
 	"sent":           "The recommended action is sent, as yours: it is queued below.",
+	"cut-off":        "Cutting off the machine identity's credentials: the actions are queued below.",
 	"dismissed":      "Incident dismissed.",
 	"false_positive": "Marked false positive: the alerts' weight was taken out of the identity's risk, their networks are now its habits, and a flagged session is trusted again.",
 	"open":           "Incident reopened.",
@@ -644,6 +656,58 @@ func (s *Server) uiSuspend(w http.ResponseWriter, r *http.Request, v *view) erro
 		return err
 	}
 	http.Redirect(w, r, "/ui/incidents/"+url.PathEscape(inc.ID)+"?done=suspend", http.StatusSeeOther)
+	return nil
+}
+
+// cutOffRequests are the actions that cut off a machine identity's
+// credentials as the incident's alerts name them: each connector that
+// deactivates keys or revokes role sessions, on every target its kind
+// applies to (an IAM user's AKIA key, a role), once each.
+func (s *Server) cutOffRequests(inc store.IncidentRow) []respond.Request {
+	conns := s.d.Respond.Connectors()
+	names := slices.Sorted(maps.Keys(conns))
+	var out []respond.Request
+	seen := map[string]bool{}
+	for _, name := range names {
+		for _, kind := range []string{respond.KindDeactivateKey, respond.KindRevokeRoleTokens} {
+			if !slices.Contains(conns[name], kind) {
+				continue
+			}
+			for i := range inc.Alerts {
+				target, params := respond.DefaultTarget(name, kind, &inc.Alerts[i])
+				if target == "" || seen[name+"|"+kind+"|"+target] {
+					continue
+				}
+				seen[name+"|"+kind+"|"+target] = true
+				out = append(out, respond.Request{Connector: name, Kind: kind, Identity: inc.Identity, Target: target, Params: params, Incident: inc.ID})
+			}
+		}
+	}
+	return out
+}
+
+func (s *Server) uiCutOff(w http.ResponseWriter, r *http.Request, v *view) error {
+	inc, err := s.d.Data.Incident(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	reqs := s.cutOffRequests(inc)
+	if len(reqs) == 0 {
+		return badRequest("no configured connector can cut off the credentials this incident names")
+	}
+	var out []respond.Action
+	for _, q := range reqs {
+		q.DecidedBy = "token:" + v.Token.Name
+		a, err := s.d.Respond.Manual(r.Context(), q)
+		if err != nil {
+			return err
+		}
+		out = append(out, a)
+	}
+	if err := s.auditActions(r.Context(), v.Token, "respond.cut_off_credentials", inc.Identity, inc.ID, out); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/ui/incidents/"+url.PathEscape(inc.ID)+"?done=cut-off", http.StatusSeeOther)
 	return nil
 }
 

@@ -167,7 +167,7 @@ func TestConsoleSignIn(t *testing.T) {
 	if len(ck) != 1 || ck[0].Name != sessionCookie || !ck[0].HttpOnly || ck[0].SameSite != http.SameSiteStrictMode || ck[0].Secure || ck[0].Path != "/ui/" {
 		t.Fatalf("cookie %+v", ck)
 	}
-	if strings.Contains(ck[0].Value, strings.Split(f.tokens[RoleViewer], "_")[2]) {
+	if strings.Contains(ck[0].Value, strings.SplitN(f.tokens[RoleViewer], "_", 3)[2]) {
 		t.Errorf("the cookie carries the token's secret")
 	}
 	if resp, _ := f.get(t, c, "/ui/"); resp.StatusCode != 200 {
@@ -443,5 +443,45 @@ func TestConsolePaging(t *testing.T) {
 	}
 	if resp, _ := f.get(t, c, "/ui/incidents?before=yesterday"); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("a bad cursor: %s", resp.Status)
+	}
+}
+
+func TestConsoleMachineIncident(t *testing.T) {
+	f := setup(t)
+	now := time.Now()
+	var alerts []event.Alert
+	for i, rule := range []string{"nhi.anomalous_origin", "nhi.new_resource"} {
+		alerts = append(alerts, event.Alert{ID: fmt.Sprintf("al-m%d", i), Time: now.Add(time.Duration(i) * time.Second), Rule: rule, Severity: event.SeverityHigh,
+			Identity: "svc-ci-deploy", IdentityKind: event.KindService, Incident: "inc-m", Session: "AKIAUC3NQX7DIUFI7WAD", Summary: "key used from a new origin"})
+	}
+	if err := f.st.SaveAlerts(context.Background(), alerts); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.SaveIncident(context.Background(), &event.Incident{ID: "inc-m", Identity: "svc-ci-deploy", Opened: now, Updated: now,
+		Severity: event.SeverityHigh, Rules: []string{"nhi.anomalous_origin"}, Summary: "key used from a new origin"}); err != nil {
+		t.Fatal(err)
+	}
+	c, csrf := f.signIn(t, RoleResponder)
+	_, page := f.get(t, c, "/ui/incidents/inc-m")
+	if !strings.Contains(page, `id="cut-off"`) || strings.Contains(page, `id="kill-sessions"`) || strings.Contains(page, `id="suspend"`) {
+		t.Errorf("a machine's incident should offer to cut off its credentials, not to kill sessions or suspend")
+	}
+	if !strings.Contains(page, "aws deactivate_key AKIAUC3NQX7DIUFI7WAD") {
+		t.Errorf("the page does not say what cutting off does")
+	}
+	f.resp.calls = nil
+	if resp := f.form(t, c, "/ui/incidents/inc-m/cut-off", url.Values{"csrf": {csrf}}, f.srv.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("cut off: %s", resp.Status)
+	}
+	// Two alerts name one key: it is deactivated once; a user has no role
+	// sessions to revoke.
+	want := "aws deactivate_key svc-ci-deploy token:responder-token AKIAUC3NQX7DIUFI7WAD user=svc-ci-deploy"
+	if strings.Join(f.resp.calls, "|") != want {
+		t.Errorf("calls %q, want %q", f.resp.calls, want)
+	}
+	// A person's incident has no credentials to cut off.
+	id := f.incident(t)
+	if resp := f.form(t, c, "/ui/incidents/"+id+"/cut-off", url.Values{"csrf": {csrf}}, f.srv.URL); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("cut off on a person's incident: %s", resp.Status)
 	}
 }

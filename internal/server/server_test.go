@@ -77,7 +77,8 @@ func (f *fakeRespond) Manual(_ context.Context, req respond.Request) (respond.Ac
 }
 
 func (f *fakeRespond) Connectors() map[string][]string {
-	return map[string][]string{"okta": {respond.KindClearSessions, respond.KindSuspendUser}, "google": {respond.KindSignOut}, "slack": {respond.KindNotify}}
+	return map[string][]string{"okta": {respond.KindClearSessions, respond.KindSuspendUser}, "google": {respond.KindSignOut}, "slack": {respond.KindNotify},
+		"aws": {respond.KindDeactivateKey, respond.KindRevokeRoleTokens}}
 }
 
 type fixture struct {
