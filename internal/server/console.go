@@ -521,14 +521,14 @@ type timelineRow struct {
 }
 
 type incidentData struct {
-	Inc       store.IncidentRow
-	Actions   []respond.Action
-	Timeline  []timelineRow
-	Identity  IdentityView
-	Known     bool
-	Pending   bool
-	CanKill   bool
-	CanSusp   bool
+	Inc      store.IncidentRow
+	Actions  []respond.Action
+	Timeline []timelineRow
+	Identity IdentityView
+	Known    bool
+	Pending  bool
+	CanKill  bool
+	CanSusp  bool
 	// Machine: the identity is a machine's: its credentials are cut off
 	// (CutOff lists how), not its sessions killed.
 	Machine bool
