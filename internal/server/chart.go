@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/store"
 )
 
 // The console's charts are SVG drawn here, on the server: no script, no
@@ -49,8 +50,8 @@ const (
 
 // riskOverTime draws alerts per bucket by severity (stacked bars, left
 // axis) and the highest identity risk reached in each bucket (line, right
-// axis 0–100) over [from, to).
-func riskOverTime(alerts []event.Alert, from, to time.Time, n int) (template.HTML, []chartRow) {
+// axis 0–100) over n buckets from from to to, from the store's counts.
+func riskOverTime(buckets []store.AlertBucket, from, to time.Time, n int) (template.HTML, []chartRow) {
 	if !to.After(from) || n <= 0 {
 		return "", nil
 	}
@@ -59,14 +60,14 @@ func riskOverTime(alerts []event.Alert, from, to time.Time, n int) (template.HTM
 	for i := range rows {
 		rows[i] = chartRow{From: from.Add(time.Duration(i) * w), To: from.Add(time.Duration(i+1) * w), Counts: map[event.Severity]int{}}
 	}
-	for _, a := range alerts {
-		if a.Time.Before(from) || !a.Time.Before(to) {
+	for _, b := range buckets {
+		if b.Bucket < 0 || b.Bucket >= n {
 			continue
 		}
-		i := min(n-1, int(a.Time.Sub(from)/w))
-		rows[i].Counts[a.Severity]++
-		rows[i].Total++
-		rows[i].MaxRisk = max(rows[i].MaxRisk, a.Risk)
+		r := &rows[b.Bucket]
+		r.Counts[b.Severity] += b.Count
+		r.Total += b.Count
+		r.MaxRisk = max(r.MaxRisk, b.MaxRisk)
 	}
 	top := 0
 	for _, r := range rows {

@@ -450,12 +450,13 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, v *view) e
 	} else if len(latest) == 1 && latest[0].Time.Before(to.Add(-7*24*time.Hour)) {
 		to, d.UpToLatest = latest[0].Time.Truncate(6*time.Hour).Add(6*time.Hour), true
 	}
+	const buckets = 28 // of 6 hours
 	from := to.Add(-7 * 24 * time.Hour)
-	alerts, err := s.d.Data.Alerts(r.Context(), store.AlertQuery{Since: from, Limit: 5000})
+	series, err := s.d.Data.AlertSeries(r.Context(), from, to, to.Sub(from)/buckets)
 	if err != nil {
 		return err
 	}
-	d.Chart, d.ChartRows = riskOverTime(alerts, from, to, 28)
+	d.Chart, d.ChartRows = riskOverTime(series, from, to, buckets)
 	if d.Recent, err = s.d.Data.Incidents(r.Context(), store.IncidentQuery{Status: store.StatusOpen, Limit: 8}); err != nil {
 		return err
 	}

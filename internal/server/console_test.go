@@ -340,6 +340,8 @@ func TestConsolePagesRender(t *testing.T) {
 	c, _ := f.signIn(t, RoleAdmin)
 	for _, p := range []struct{ path, want string }{
 		{"/ui/", "Open incidents"},
+		// The chart's table: the fixture's one high alert, in its bucket.
+		{"/ui/", "<td>0</td><td>1</td><td>0</td><td>0</td><td>0</td>"},
 		{"/ui/incidents", "replayed"},
 		{"/ui/incidents?status=any&rule=sigma.0e8d", `<option value="session.hijack">`},
 		{"/ui/incidents/" + id, "Timeline of dana@example.com"},

@@ -36,6 +36,9 @@ type Data interface {
 	Alerts(ctx context.Context, q store.AlertQuery) ([]event.Alert, error)
 	// AlertRules lists the rules that have alerts.
 	AlertRules(ctx context.Context) ([]string, error)
+	// AlertSeries counts alerts in [from, to) per bucket of width and
+	// severity.
+	AlertSeries(ctx context.Context, from, to time.Time, width time.Duration) ([]store.AlertBucket, error)
 	Actions(ctx context.Context, q store.ActionQuery) ([]respond.Action, error)
 }
 

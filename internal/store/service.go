@@ -48,6 +48,15 @@ type ActionQuery struct {
 	Limit    int
 }
 
+// AlertBucket counts the alerts of one severity in one time bucket, and
+// the highest identity risk they left.
+type AlertBucket struct {
+	Bucket   int // 0-based, from the series' start
+	Severity event.Severity
+	Count    int
+	MaxRisk  float64
+}
+
 // Incident statuses.
 const (
 	StatusOpen          = "open"

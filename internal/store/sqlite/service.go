@@ -177,6 +177,34 @@ func (s *Store) Alerts(ctx context.Context, q store.AlertQuery) ([]event.Alert, 
 	return out, rows.Err()
 }
 
+// AlertSeries counts the alerts in [from, to) by bucket of width and
+// severity, with the highest risk each bucket's alerts left. It counts in
+// the database: every alert, however many.
+func (s *Store) AlertSeries(ctx context.Context, from, to time.Time, width time.Duration) ([]store.AlertBucket, error) {
+	if width <= 0 || !to.After(from) {
+		return nil, fmt.Errorf("sqlite: alert series: empty range or bucket")
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT (time - ?) / ? AS b, severity, COUNT(*), MAX(json_extract(body, '$.risk'))
+		FROM alerts WHERE time >= ? AND time < ? GROUP BY b, severity ORDER BY b, severity`,
+		from.UnixNano(), int64(width), from.UnixNano(), to.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: alert series: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AlertBucket
+	for rows.Next() {
+		var b store.AlertBucket
+		var sev string
+		var risk sql.NullFloat64
+		if err := rows.Scan(&b.Bucket, &sev, &b.Count, &risk); err != nil {
+			return nil, err
+		}
+		b.Severity, b.MaxRisk = event.Severity(sev), risk.Float64
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
 // AlertRules returns the rules that have alerts, sorted.
 func (s *Store) AlertRules(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT rule FROM alerts ORDER BY rule")

@@ -278,3 +278,37 @@ func TestPaging(t *testing.T) {
 		t.Errorf("actions paged (-want +got):\n%s", diff)
 	}
 }
+
+func TestAlertSeries(t *testing.T) {
+	s, ctx := open(t), context.Background()
+	var alerts []event.Alert
+	// 6,000 alerts over three hours (more than any list the console reads)
+	// and one outside the range.
+	for i := range 6000 {
+		sev := event.SeverityLow
+		if i%3 == 0 {
+			sev = event.SeverityHigh
+		}
+		alerts = append(alerts, event.Alert{ID: fmt.Sprintf("al-%d", i), Time: t0.Add(time.Duration(i) * 1800 * time.Millisecond), Rule: "r",
+			Severity: sev, Identity: "dana", Incident: "i", Risk: float64(i % 97)})
+	}
+	alerts = append(alerts, event.Alert{ID: "late", Time: t0.Add(5 * time.Hour), Rule: "r", Severity: event.SeverityCritical, Identity: "dana", Incident: "i", Risk: 100})
+	if err := s.SaveAlerts(ctx, alerts); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AlertSeries(ctx, t0, t0.Add(3*time.Hour), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.AlertBucket{
+		{0, "high", 667, 96}, {0, "low", 1333, 96},
+		{1, "high", 667, 96}, {1, "low", 1333, 96},
+		{2, "high", 666, 96}, {2, "low", 1334, 96},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := s.AlertSeries(ctx, t0, t0, time.Hour); err == nil {
+		t.Errorf("an empty range is an error")
+	}
+}
