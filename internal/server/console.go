@@ -788,7 +788,8 @@ func (s *Server) identityPage(w http.ResponseWriter, r *http.Request, v *view) e
 	if err != nil {
 		return err
 	}
-	alerts, err := s.d.Data.Alerts(ctx, store.AlertQuery{Identity: id, Limit: 500})
+	const maxAlerts = 500
+	alerts, err := s.d.Data.Alerts(ctx, store.AlertQuery{Identity: id, Limit: maxAlerts})
 	if err != nil {
 		return err
 	}
@@ -801,7 +802,7 @@ func (s *Server) identityPage(w http.ResponseWriter, r *http.Request, v *view) e
 		return cmp.Compare(a.Risk, b.Risk)
 	})
 	v.Title, v.Nav = iv.ID, "identities"
-	v.Data = map[string]any{"I": iv, "Chart": riskHistory(alerts, iv.Risk, iv.AsOf, iv.RiskHalfLife), "Alerts": alerts}
+	v.Data = map[string]any{"I": iv, "Chart": riskHistory(alerts, iv.Risk, iv.AsOf, iv.RiskHalfLife), "Alerts": alerts, "Latest": len(alerts) == maxAlerts}
 	return s.render(w, http.StatusOK, "identity", v)
 }
 
