@@ -534,6 +534,8 @@ type incidentData struct {
 	// (CutOff lists how), not its sessions killed.
 	Machine bool
 	CutOff  []string
+	// Truncated: the window holds more events than the timeline shows.
+	Truncated bool
 }
 
 func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -563,10 +565,12 @@ func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, v *view) e
 			}
 		}
 	}
-	evs, err := s.d.Live.Timeline(ctx, inc.Identity, inc.Opened.Add(-2*time.Hour), inc.Updated.Add(2*time.Hour), 300)
+	const maxTimeline = 300
+	evs, err := s.d.Live.Timeline(ctx, inc.Identity, inc.Opened.Add(-2*time.Hour), inc.Updated.Add(2*time.Hour), maxTimeline)
 	if err != nil {
 		return err
 	}
+	d.Truncated = len(evs) == maxTimeline
 	seen := map[string]bool{}
 	for _, e := range evs {
 		k := refKey(e)
