@@ -187,6 +187,10 @@ func (s *Server) consoleRoutes() {
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui/", http.StatusFound) })
 	s.mux.HandleFunc("GET /ui/static/", func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w.Header())
+		if strings.HasSuffix(r.URL.Path, "/") { // files only, no listings
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "no-cache")
 		c.stat.ServeHTTP(w, r)
 	})

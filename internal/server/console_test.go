@@ -357,6 +357,9 @@ func TestConsolePagesRender(t *testing.T) {
 			t.Errorf("%s: %s, want %q in\n%.400s", p.path, resp.Status, p.want, body)
 		}
 	}
+	if resp, _ := f.get(t, c, "/ui/static/"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("static directory listing: %s", resp.Status)
+	}
 	if resp, _ := f.get(t, c, "/"); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/ui/" {
 		t.Errorf("/: %s", resp.Status)
 	}
