@@ -387,6 +387,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		if he.status == http.StatusForbidden {
 			msg = he.msg
 		}
+		// Refusals are logged (never the token) so that guessing shows.
+		s.d.Log.Warn("console sign-in refused", "remote", r.RemoteAddr, "status", he.status)
 		v.Data = map[string]any{"Next": next, "Error": msg}
 		if err := s.render(w, http.StatusUnauthorized, "login", v); err != nil {
 			s.pageFail(w, r, v, err)
