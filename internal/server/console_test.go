@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -490,3 +491,31 @@ func TestConsoleMachineIncident(t *testing.T) {
 		t.Errorf("cut off on a person's incident: %s", resp.Status)
 	}
 }
+
+func TestConsoleRefusedSignInIsLoggedWithoutTheToken(t *testing.T) {
+	f := setup(t)
+	var logs strings.Builder
+	var mu sync.Mutex
+	s := New(Deps{Tokens: f.st, Audit: f.st, Data: f.st, Ingest: f.ing, Identities: fakeIdentities{}, Live: f.live, Respond: f.resp,
+		Log: slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return logs.Write(p) }), nil))})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	guess := f.tokens[RoleAdmin][:len(f.tokens[RoleAdmin])-4] + "AAAA"
+	resp, err := http.PostForm(srv.URL+"/ui/login", url.Values{"token": {guess}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(logs.String(), "console sign-in refused") {
+		t.Errorf("%s; log:\n%s", resp.Status, logs.String())
+	}
+	if strings.Contains(logs.String(), guess[21:]) {
+		t.Errorf("the log holds the guessed secret:\n%s", logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
