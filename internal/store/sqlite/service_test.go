@@ -300,11 +300,10 @@ func TestAlertSeries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []store.AlertBucket{
-		{0, "high", 667, 96}, {0, "low", 1333, 96},
-		{1, "high", 667, 96}, {1, "low", 1333, 96},
-		{2, "high", 666, 96}, {2, "low", 1334, 96},
+	b := func(i int, sev event.Severity, n int) store.AlertBucket {
+		return store.AlertBucket{Bucket: i, Severity: sev, Count: n, MaxRisk: 96}
 	}
+	want := []store.AlertBucket{b(0, "high", 667), b(0, "low", 1333), b(1, "high", 667), b(1, "low", 1333), b(2, "high", 666), b(2, "low", 1334)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
