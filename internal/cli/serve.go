@@ -38,7 +38,7 @@ func newServeCmd(e *env) *cobra.Command {
 		Long: `Run Vigil as a service: ingest live (HTTP pushes, followed files, vendor API
 pollers), detect on the stream with baselines kept in the store, keep incidents
 and risk current, run playbooks through a durable outbox, and serve the API
-(see docs/serve.md). Stop it with SIGINT or SIGTERM: in-flight work finishes and
+and the web console at /ui/ (see docs/serve.md and docs/console.md). Stop it with SIGINT or SIGTERM: in-flight work finishes and
 the engine's state is saved.`,
 		Example: `  vigil serve --config /etc/vigil/vigil.yaml
   vigil token create --name soc --role responder`,
