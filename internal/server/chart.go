@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-zt/vigil/internal/event"
+	"github.com/vigil-zt/vigil/internal/risk"
 	"github.com/vigil-zt/vigil/internal/store"
 )
 
@@ -150,7 +151,7 @@ func riskHistory(alerts []event.Alert, current float64, now time.Time, halfLife 
 	x := func(t time.Time) float64 { return padL + float64(t.Sub(from))/float64(to.Sub(from))*plotW }
 	y := func(r float64) float64 { return padT + plotH - r/100*plotH }
 	var b strings.Builder
-	desc := fmt.Sprintf("%d alerts; risk now %.0f of 100 (%s).", len(alerts), current, levelOf(current))
+	desc := fmt.Sprintf("%d alerts; risk now %.0f of 100 (%s).", len(alerts), current, risk.Level(current))
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="rh-title rh-desc" xmlns="http://www.w3.org/2000/svg" %s>`, chartW, chartH, chartFont)
 	fmt.Fprintf(&b, `<title id="rh-title">Risk history</title><desc id="rh-desc">%s</desc>`, html.EscapeString(desc))
 	for _, th := range []struct {
@@ -226,18 +227,6 @@ func niceCeil(n int) int {
 	return n + n%2
 }
 
-func levelOf(r float64) event.Severity {
-	switch {
-	case r >= 75:
-		return event.SeverityCritical
-	case r >= 50:
-		return event.SeverityHigh
-	case r >= 25:
-		return event.SeverityMedium
-	}
-	return event.SeverityLow
-}
-
 var consoleFuncs = template.FuncMap{
 	// tm is a time for people, in a <time> element that keeps it on one
 	// line and gives machines the exact instant.
@@ -248,8 +237,7 @@ var consoleFuncs = template.FuncMap{
 		u := t.UTC()
 		return template.HTML(`<time datetime="` + u.Format(time.RFC3339Nano) + `">` + u.Format("2006-01-02 15:04:05Z") + `</time>`)
 	},
-	"risk":  func(r float64) string { return fmt.Sprintf("%.0f", r) },
-	"level": func(r float64) string { return string(levelOf(r)) },
+	"risk": func(r float64) string { return fmt.Sprintf("%.0f", r) },
 	"ms": func(v float64) string {
 		switch {
 		case v == 0:
