@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -104,40 +102,13 @@ func benchRespond(ctx context.Context, e *env, rate, samples int) (respondResult
 
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
-	errb := &lockedBuffer{}
-	se := &env{stdin: e.stdin, stdout: io.Discard, stderr: errb, db: db, log: e.log}
-	served := make(chan error, 1)
-	go func() { served <- serve(sctx, se, cfg, db) }()
-	var url string
-	for deadline := time.Now().Add(30 * time.Second); url == ""; {
-		if m := servingRE.FindStringSubmatch(errb.String()); m != nil {
-			url = m[1]
-			break
-		}
-		select {
-		case err := <-served:
-			return respondResult{}, fmt.Errorf("service: %v: %s", err, errb.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			return respondResult{}, fmt.Errorf("service did not start: %s", errb.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	svc, err := startInProcess(sctx, e, cfg, db, nil, serveOptions{})
+	if err != nil {
+		return respondResult{}, fmt.Errorf("service: %w", err)
 	}
-	post := func(body []byte) error {
-		req, _ := http.NewRequestWithContext(sctx, "POST", url+"/v1/ingest/okta", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("ingest: %s", resp.Status)
-		}
-		return nil
-	}
+	defer svc.Stop()
+	api := &apiClient{base: svc.URL, token: tok}
+	post := func(body []byte) error { return api.post(sctx, "okta", body) }
 
 	// Background traffic: fresh simulated events in batches of 500 from
 	// four concurrent senders (as several log shippers would post).
@@ -203,7 +174,7 @@ func benchRespond(ctx context.Context, e *env, rate, samples int) (respondResult
 	bgRate := float64(sent.Load()) / time.Since(bgStart).Seconds()
 	stop()
 	bg.Wait()
-	<-served
+	svc.Stop()
 	slices.Sort(lat)
 	slices.Sort(acked)
 	q := func(d []time.Duration, p float64) float64 {

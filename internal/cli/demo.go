@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"os"
@@ -338,42 +337,19 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 	}
 
 	clock := newReplayClock(start, time.Now)
-	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	defer stop()
-	captured := &lockedBuffer{}
-	se := &env{stdin: e.stdin, stdout: io.Discard, stderr: io.MultiWriter(e.stderr, captured), db: db, log: e.log}
 	probe.Close()
-	var serveErr error
-	serveDone := make(chan struct{})
-	go func() {
-		serveErr = serve(sctx, se, cfg, db, serveOptions{asOf: clock.Now})
-		close(serveDone)
-	}()
-	// Stop the service on the way out, whatever happens, before the
-	// directory is removed.
-	defer func() {
-		stop()
-		<-serveDone
-	}()
-	var base string
-	for deadline := time.Now().Add(30 * time.Second); base == ""; {
-		if m := servingRE.FindStringSubmatch(captured.String()); m != nil {
-			base = m[1]
-			break
+	// The service outlives an interrupt of ctx until it is stopped on the
+	// way out, before the directory is removed.
+	svc, err := startInProcess(context.WithoutCancel(ctx), e, cfg, db, e.stderr, serveOptions{asOf: clock.Now})
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return listenError(o.listen, err)
 		}
-		select {
-		case <-serveDone:
-			if errors.Is(serveErr, syscall.EADDRINUSE) {
-				return listenError(o.listen, serveErr)
-			}
-			return fmt.Errorf("service: %w", serveErr)
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return errors.New("service did not start within 30 s")
-		}
+		return fmt.Errorf("service: %w", err)
 	}
-	api := &demoAPI{base: base, token: adminTok}
+	defer svc.Stop()
+	base := svc.URL
+	api := &apiClient{base: base, token: adminTok}
 	url := consoleURL(base)
 	if o.headless {
 		fmt.Fprintf(e.stderr, "vigil demo: console %s (admin token %s)\n", url, adminTok)
@@ -381,7 +357,7 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 		fmt.Fprintf(e.stdout, "Vigil console: %s\nAdmin token:   %s\n", url, adminTok)
 	}
 
-	rp := &replay{e: e, api: api, ingest: &demoAPI{base: base, token: ingestTok}, clock: clock, speed: o.speed,
+	rp := &replay{e: e, api: api, ingest: &apiClient{base: base, token: ingestTok}, clock: clock, speed: o.speed,
 		from: replayFrom, total: simSum.Events}
 	res, err := rp.run(ctx, filepath.Join(dir, "logs"))
 	if err != nil {
@@ -420,8 +396,8 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 	fmt.Fprintf(e.stderr, "vigil demo: replay done: %s; serving %s until interrupted (Ctrl-C)\n", sum.oneLine(), url)
 	select {
 	case <-ctx.Done():
-	case <-serveDone:
-		return fmt.Errorf("service: %w", serveErr)
+	case <-svc.Done():
+		return fmt.Errorf("service: %w", svc.Err())
 	}
 	fmt.Fprintln(e.stderr, "vigil demo: stopping")
 	return nil

@@ -108,8 +108,8 @@ const (
 // clock. One sender: order matters to the engine.
 type replay struct {
 	e      *env
-	api    *demoAPI // admin: progress
-	ingest *demoAPI // ingest token: posting
+	api    *apiClient // admin: progress
+	ingest *apiClient // ingest token: posting
 	clock  *replayClock
 	speed  float64
 	from   time.Time // event time where the paced replay begins
@@ -154,7 +154,7 @@ func (r *replay) run(ctx context.Context, logs string) (replayResult, error) {
 				close(b.mark)
 				continue
 			}
-			if err := r.ingest.post(ctx, b.body); err != nil {
+			if err := r.ingest.post(ctx, "auto", b.body); err != nil {
 				cancel(err)
 				return
 			}

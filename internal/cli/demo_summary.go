@@ -22,15 +22,16 @@ import (
 	"github.com/vigil-zt/vigil/internal/sim"
 )
 
-// demoAPI is a client of the service's HTTP API with one token: the demo
-// reads what it reports from the API, as a user would.
-type demoAPI struct {
+// apiClient is a client of the service's HTTP API with one token: the demo
+// reads what it reports from the API, as a user would, and the demo and
+// the response bench post records with it.
+type apiClient struct {
 	base, token string
 }
 
 var demoClient = &http.Client{Timeout: 5 * time.Minute}
 
-func (a *demoAPI) do(ctx context.Context, method, path string, body io.Reader) ([]byte, error) {
+func (a *apiClient) do(ctx context.Context, method, path string, body io.Reader) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
 	if err != nil {
 		return nil, err
@@ -51,7 +52,7 @@ func (a *demoAPI) do(ctx context.Context, method, path string, body io.Reader) (
 	return b, nil
 }
 
-func (a *demoAPI) get(ctx context.Context, path string, v any) error {
+func (a *apiClient) get(ctx context.Context, path string, v any) error {
 	b, err := a.do(ctx, http.MethodGet, path, nil)
 	if err != nil {
 		return err
@@ -62,9 +63,10 @@ func (a *demoAPI) get(ctx context.Context, path string, v any) error {
 	return nil
 }
 
-// post sends one batch of records to the ingestion endpoint.
-func (a *demoAPI) post(ctx context.Context, body []byte) error {
-	_, err := a.do(ctx, http.MethodPost, "/v1/ingest/auto", bytes.NewReader(body))
+// post sends one batch of records to the ingestion endpoint of source
+// ("auto" detects each record's).
+func (a *apiClient) post(ctx context.Context, source string, body []byte) error {
+	_, err := a.do(ctx, http.MethodPost, "/v1/ingest/"+source, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("posting records: %w", err)
 	}
@@ -72,7 +74,7 @@ func (a *demoAPI) post(ctx context.Context, body []byte) error {
 }
 
 // recent returns the latest incidents and actions.
-func (a *demoAPI) recent(ctx context.Context) ([]event.Incident, []respond.Action, error) {
+func (a *apiClient) recent(ctx context.Context) ([]event.Incident, []respond.Action, error) {
 	var incs struct {
 		Incidents []event.Incident `json:"incidents"`
 	}
@@ -92,7 +94,7 @@ func (a *demoAPI) recent(ctx context.Context) ([]event.Incident, []respond.Actio
 
 // waitOutbox waits, at most limit, until no action is pending or being
 // sent, and returns how many still are.
-func (a *demoAPI) waitOutbox(ctx context.Context, limit time.Duration) (int, error) {
+func (a *apiClient) waitOutbox(ctx context.Context, limit time.Duration) (int, error) {
 	deadline := time.Now().Add(limit)
 	for {
 		var o server.Overview
@@ -184,7 +186,7 @@ type demoLookalike struct {
 var metricLine = regexp.MustCompile(`^vigil_events_total\{source="([^"]*)"\} (\S+)$`)
 
 // summarize fills s from the API.
-func (a *demoAPI) summarize(ctx context.Context, s *demoSummary, truth []sim.Truth) error {
+func (a *apiClient) summarize(ctx context.Context, s *demoSummary, truth []sim.Truth) error {
 	var o server.Overview
 	if err := a.get(ctx, "/v1/overview", &o); err != nil {
 		return err

@@ -66,6 +66,24 @@ Exit status is 3 when any alert fired, 0 when none did.`,
 }
 
 // engineConfig turns the configuration file into the engine's settings.
+// newEngine builds the detection engine a configuration describes: its
+// settings, and the Sigma rules it names.
+func newEngine(e *env, cfg *config.Config) (*detect.Engine, error) {
+	dc, err := engineConfig(cfg)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	var matchers []detect.RuleMatcher
+	if cfg.Rules != "" {
+		m, err := loadSigma(e, cfg.Rules)
+		if err != nil {
+			return nil, err
+		}
+		matchers = append(matchers, m)
+	}
+	return detect.New(dc, matchers...), nil
+}
+
 func engineConfig(c *config.Config) (detect.Config, error) {
 	d := detect.DefaultConfig()
 	cd := c.Detect
@@ -125,17 +143,9 @@ func runDetect(cmd *cobra.Command, e *env, f detectFlags, args []string) error {
 		cfg.Rules = f.rules
 	}
 	cfg.GeoIP = append(cfg.GeoIP, f.geoIP...)
-	dc, err := engineConfig(cfg)
+	eng, err := newEngine(e, cfg)
 	if err != nil {
-		return usageError{err}
-	}
-	var matchers []detect.RuleMatcher
-	if cfg.Rules != "" {
-		m, err := loadSigma(e, cfg.Rules)
-		if err != nil {
-			return err
-		}
-		matchers = append(matchers, m)
+		return err
 	}
 	var geo *geoip.DB
 	if len(cfg.GeoIP) > 0 {
@@ -144,7 +154,6 @@ func runDetect(cmd *cobra.Command, e *env, f detectFlags, args []string) error {
 		}
 		defer geo.Close()
 	}
-	eng := detect.New(dc, matchers...)
 	if f.state != "" {
 		if err := restoreState(eng, f.state); err != nil {
 			return err

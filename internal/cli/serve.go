@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -19,7 +20,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-zt/vigil/internal/config"
-	"github.com/vigil-zt/vigil/internal/detect"
 	"github.com/vigil-zt/vigil/internal/event"
 	"github.com/vigil-zt/vigil/internal/geoip"
 	"github.com/vigil-zt/vigil/internal/ingest"
@@ -84,19 +84,10 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string, opts ...s
 		return err
 	}
 	defer st.Close()
-	dc, err := engineConfig(cfg)
+	eng, err := newEngine(e, cfg)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	var matchers []detect.RuleMatcher
-	if cfg.Rules != "" {
-		m, err := loadSigma(e, cfg.Rules)
-		if err != nil {
-			return err
-		}
-		matchers = append(matchers, m)
-	}
-	eng := detect.New(dc, matchers...)
 	if snap, err := st.LoadState(ctx, "engine"); err != nil {
 		return err
 	} else if snap != nil {
@@ -216,32 +207,14 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string, opts ...s
 	run("responder", resp.Run)
 	if tr != nil {
 		run("ssf", tr.Run)
-		run("risk levels", func(ctx context.Context) error {
-			t := time.NewTicker(time.Minute)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-t.C:
-					l.riskSweep(ctx)
-				}
-			}
-		})
+		run("risk levels", func(ctx context.Context) error { return every(ctx, time.Minute, l.riskSweep) })
 	}
 	run("snapshots", func(ctx context.Context) error {
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-				if err := l.snapshot(ctx); err != nil {
-					log.Error("saving the engine state", "err", err)
-				}
+		return every(ctx, time.Minute, func(ctx context.Context) {
+			if err := l.snapshot(ctx); err != nil {
+				log.Error("saving the engine state", "err", err)
 			}
-		}
+		})
 	})
 	for _, f := range cfg.Sources.Files {
 		f := f
@@ -302,6 +275,20 @@ func serve(ctx context.Context, e *env, cfg *config.Config, db string, opts ...s
 	return nil
 }
 
+// every calls f each period until ctx ends.
+func every(ctx context.Context, period time.Duration, f func(context.Context)) error {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			f(ctx)
+		}
+	}
+}
+
 // breakerOpened records the breaker opening as an alert people see.
 func (l *live) breakerOpened(ctx context.Context, at time.Time, n int) {
 	a := event.Alert{ID: fmt.Sprintf("al-breaker-%d", at.UnixNano()), Time: at, Rule: "respond.circuit_breaker",
@@ -330,4 +317,62 @@ func buildPlaybooks(cfg *config.Config) ([]respond.Playbook, error) {
 		out = append(out, pb)
 	}
 	return out, nil
+}
+
+// inProcess is a service started in this process (`vigil demo`, `vigil
+// bench respond`).
+type inProcess struct {
+	// URL is the address it serves, "http://127.0.0.1:port".
+	URL  string
+	stop context.CancelFunc
+	done chan struct{}
+	err  error
+}
+
+// startInProcess runs serve until ctx ends or Stop, and returns once it
+// listens (or has failed). The service's standard error goes to stderr
+// (nil: discarded).
+func startInProcess(ctx context.Context, e *env, cfg *config.Config, db string, stderr io.Writer, opts serveOptions) (*inProcess, error) {
+	captured := &lockedBuffer{}
+	if stderr != nil {
+		stderr = io.MultiWriter(stderr, captured)
+	} else {
+		stderr = captured
+	}
+	sctx, stop := context.WithCancel(ctx)
+	p := &inProcess{stop: stop, done: make(chan struct{})}
+	se := &env{stdin: e.stdin, stdout: io.Discard, stderr: stderr, db: db, log: e.log}
+	go func() {
+		p.err = serve(sctx, se, cfg, db, opts)
+		close(p.done)
+	}()
+	deadline := time.After(30 * time.Second)
+	for {
+		if m := servingRE.FindStringSubmatch(captured.String()); m != nil {
+			p.URL = m[1]
+			return p, nil
+		}
+		select {
+		case <-p.done:
+			stop()
+			return nil, p.err
+		case <-deadline:
+			p.Stop()
+			return nil, fmt.Errorf("the service did not start within 30 s: %s", captured.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// Done is closed when the service has stopped; Err is then why.
+func (p *inProcess) Done() <-chan struct{} { return p.done }
+
+// Err is the service's error once Done is closed.
+func (p *inProcess) Err() error { return p.err }
+
+// Stop stops the service and waits for it.
+func (p *inProcess) Stop() error {
+	p.stop()
+	<-p.done
+	return p.err
 }

@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -216,12 +215,8 @@ func (s *Server) consoleRoutes() {
 // POST the CSRF token and Origin.
 func (s *Server) page(pattern, role string, h pageHandler) {
 	s.mux.HandleFunc(pattern, func(rw http.ResponseWriter, r *http.Request) {
-		start := s.d.Now()
-		w := &statusWriter{ResponseWriter: rw, status: http.StatusOK}
-		defer func() {
-			s.reqs.WithLabelValues(pattern, strconv.Itoa(w.status)).Inc()
-			s.latency.WithLabelValues(pattern).Observe(s.d.Now().Sub(start).Seconds())
-		}()
+		w, done := s.measure(pattern, rw)
+		defer done()
 		securityHeaders(w.Header())
 		w.Header().Set("Cache-Control", "no-store")
 		v := &view{Version: s.d.Version}

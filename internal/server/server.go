@@ -235,12 +235,8 @@ type handler func(w http.ResponseWriter, r *http.Request, tok store.Token) error
 // route registers pattern with the least role needed; "" means public.
 func (s *Server) route(pattern, role string, h handler) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		start := s.d.Now()
-		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		defer func() {
-			s.reqs.WithLabelValues(pattern, strconv.Itoa(rec.status)).Inc()
-			s.latency.WithLabelValues(pattern).Observe(s.d.Now().Sub(start).Seconds())
-		}()
+		rec, done := s.measure(pattern, w)
+		defer done()
 		var tok store.Token
 		var err error
 		if role != "" {
@@ -263,6 +259,17 @@ func (s *Server) route(pattern, role string, h handler) {
 			s.fail(rec, r, err)
 		}
 	})
+}
+
+// measure counts a request to pattern and times it: call done when it is
+// answered, and write through the returned writer.
+func (s *Server) measure(pattern string, w http.ResponseWriter) (*statusWriter, func()) {
+	start := s.d.Now()
+	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	return rec, func() {
+		s.reqs.WithLabelValues(pattern, strconv.Itoa(rec.status)).Inc()
+		s.latency.WithLabelValues(pattern).Observe(s.d.Now().Sub(start).Seconds())
+	}
 }
 
 type statusWriter struct {
