@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/vigil-zt/vigil/internal/sim"
 	"github.com/vigil-zt/vigil/internal/vendortest"
-	"github.com/vigil-zt/vigil/internal/vendortest/oktaadmin"
 )
 
 // chromium returns Debian's Chromium, or skips the test when it is missing
@@ -160,28 +158,8 @@ func TestConsoleKillSessions(t *testing.T) {
 	}
 	chromium(t)
 	dir := t.TempDir()
-	org := filepath.Join(dir, "org")
-	if r := run(t, "", "simulate", "--out", org, "--seed", "5", "--people", "60", "--service-accounts", "8", "--days", "6",
-		"--cloudtrail-format", "ndjson"); r.code != 0 {
-		t.Fatalf("simulate: %+v", r)
-	}
-	var directory sim.Directory
-	b, _ := os.ReadFile(filepath.Join(org, "org.json"))
-	if err := json.Unmarshal(b, &directory); err != nil {
-		t.Fatal(err)
-	}
-	okta := oktaadmin.New(t)
-	ids := map[string]string{}
-	for _, p := range directory.People {
-		okta.AddUser(oktaadmin.User{ID: p.OktaID, Login: p.Login, Sessions: 2})
-		ids[p.Login] = p.OktaID
-	}
-	f, _ := os.Open(filepath.Join(org, "truth.jsonl"))
-	truth, err := sim.ReadTruth(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	logs, directory, truth := simulatedOrg(t, dir, 5, 6)
+	okta, ids := oktaWithPeople(t, directory, 2)
 	var oktaVictim, otherVictim string
 	for _, tr := range truth {
 		if tr.Rule != sim.RuleSessionHijack || tr.Kind != sim.KindAttack {
@@ -197,19 +175,12 @@ func TestConsoleKillSessions(t *testing.T) {
 		t.Fatalf("the simulation needs two hijack victims, one through Okta: %q %q", oktaVictim, otherVictim)
 	}
 
-	t.Setenv("VIGIL_TEST_OKTA_TOKEN", oktaadmin.DefaultAPIToken)
 	db := filepath.Join(dir, "vigil.db")
 	ingestTok := newToken(t, db, "pipeline", "ingest")
 	admin := newToken(t, db, "dana-analyst", "admin")
-	svc := startService(t, db, fmt.Sprintf(`
-connectors:
-  - name: okta
-    type: okta
-    url: %s
-    token: {env: VIGIL_TEST_OKTA_TOKEN}
-`, okta.URL()))
+	svc := startService(t, db, "connectors:\n"+oktaConnector(t, okta.URL()))
 	start := time.Now()
-	posted := streamLogs(t, svc, ingestTok, filepath.Join(org, "logs"))
+	posted := streamLogs(t, svc, ingestTok, logs)
 	t.Logf("posted %d records in %s", posted, time.Since(start).Round(time.Millisecond))
 	ctx := browser(t)
 

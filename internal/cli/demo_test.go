@@ -43,15 +43,7 @@ func TestDemoHeadless(t *testing.T) {
 	if dec.More() {
 		t.Errorf("stdout holds more than the summary")
 	}
-	f, err := os.Open(filepath.Join(dir, sim.PathTruth))
-	if err != nil {
-		t.Fatal(err)
-	}
-	truth, err := sim.ReadTruth(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	truth := readTruth(t, filepath.Join(dir, sim.PathTruth))
 	byID := map[string]sim.Truth{}
 	for _, tr := range truth {
 		byID[tr.ID] = tr

@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,15 +43,7 @@ func TestDetectSimulatedOrganization(t *testing.T) {
 				}
 				alerts = append(alerts, a)
 			}
-			f, err := os.Open(filepath.Join(dir, "truth.jsonl"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			truth, err := sim.ReadTruth(f)
-			f.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			truth := readTruth(t, filepath.Join(dir, "truth.jsonl"))
 			covered := map[string]map[string]bool{}
 			explained := map[string]bool{}
 			for _, tr := range truth {

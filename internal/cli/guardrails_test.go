@@ -24,17 +24,10 @@ func TestServeGuardrails(t *testing.T) {
 	for i, u := range users {
 		okta.AddUser(oktaadmin.User{ID: fmt.Sprintf("00uguard%d", i), Login: u, Sessions: 1})
 	}
-	t.Setenv("VIGIL_TEST_OKTA_TOKEN", oktaadmin.DefaultAPIToken)
 	db := filepath.Join(dir, "vigil.db")
 	ingestTok := newToken(t, db, "pipeline", "ingest")
 	viewer := newToken(t, db, "analyst", "viewer")
-	svc := startService(t, db, fmt.Sprintf(`
-connectors:
-  - name: okta
-    type: okta
-    url: %s
-    token: {env: VIGIL_TEST_OKTA_TOKEN}
-playbooks:
+	svc := startService(t, db, "connectors:\n"+oktaConnector(t, okta.URL())+`playbooks:
   - name: stolen-session
     rules: [session.hijack]
     actions: [okta.clear_sessions]
@@ -42,7 +35,7 @@ playbooks:
 guardrails:
   protected: [breakglass@example.com]
   breaker: {max: 1, window: 1h}
-`, okta.URL()))
+`)
 
 	now := time.Now()
 	for i, u := range users {

@@ -102,34 +102,13 @@ func TestServeKillsHijackedSessions(t *testing.T) {
 		t.Skip("runs a service over a simulated organization")
 	}
 	dir := t.TempDir()
-	org := filepath.Join(dir, "org")
-	if r := run(t, "", "simulate", "--out", org, "--seed", "5", "--people", "60", "--service-accounts", "8", "--days", "14",
-		"--cloudtrail-format", "ndjson"); r.code != 0 {
-		t.Fatalf("simulate: %+v", r)
-	}
-	var directory sim.Directory
-	b, _ := os.ReadFile(filepath.Join(org, "org.json"))
-	if err := json.Unmarshal(b, &directory); err != nil {
-		t.Fatal(err)
-	}
-	okta := oktaadmin.New(t)
-	ids := map[string]string{} // login → Okta id
-	for _, p := range directory.People {
-		okta.AddUser(oktaadmin.User{ID: p.OktaID, Login: p.Login, Sessions: 3})
-		ids[p.Login] = p.OktaID
-	}
-	t.Setenv("VIGIL_TEST_OKTA_TOKEN", oktaadmin.DefaultAPIToken)
+	logs, directory, truth := simulatedOrg(t, dir, 5, 14)
+	okta, ids := oktaWithPeople(t, directory, 3) // login → Okta id
 
 	db := filepath.Join(dir, "vigil.db")
 	ingestTok := newToken(t, db, "pipeline", "ingest")
 	viewer := newToken(t, db, "analyst", "viewer")
-	svc := startService(t, db, fmt.Sprintf(`
-connectors:
-  - name: okta
-    type: okta
-    url: %s
-    token: {env: VIGIL_TEST_OKTA_TOKEN}
-playbooks:
+	svc := startService(t, db, "connectors:\n"+oktaConnector(t, okta.URL())+`playbooks:
   - name: kill-hijacked-sessions
     rules: [session.hijack]
     min_severity: high
@@ -138,16 +117,10 @@ playbooks:
     mode: enforce
 guardrails:
   breaker: {max: 50, window: 10m}
-`, okta.URL()))
+`)
 
-	posted := streamLogs(t, svc, ingestTok, filepath.Join(org, "logs"))
+	posted := streamLogs(t, svc, ingestTok, logs)
 
-	f, _ := os.Open(filepath.Join(org, "truth.jsonl"))
-	truth, err := sim.ReadTruth(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	victims, lookalikes := map[string]bool{}, map[string]bool{}
 	for _, tr := range truth {
 		if tr.Rule != sim.RuleSessionHijack {
@@ -190,7 +163,7 @@ guardrails:
 	t.Logf("posted %d records; %d victims revoked once each; %d look-alikes untouched", posted, len(victims), len(lookalikes))
 
 	// The service kept what it did: restart it and read it back.
-	svc = startService(t, db, fmt.Sprintf("connectors:\n  - name: okta\n    type: okta\n    url: %s\n    token: {env: VIGIL_TEST_OKTA_TOKEN}\n", okta.URL()))
+	svc = startService(t, db, "connectors:\n"+oktaConnector(t, okta.URL()))
 	for v := range victims {
 		code, body := svc.call(t, "GET", "/v1/actions?identity="+v, viewer, nil)
 		if code != 200 || !strings.Contains(string(body), `"state":"done"`) || !strings.Contains(string(body), `"decided_by":"playbook:kill-hijacked-sessions"`) {
@@ -256,4 +229,58 @@ func streamLogs(t *testing.T, svc *service, token, dir string) int {
 	}
 	flush()
 	return posted
+}
+
+// simulatedOrg simulates an organization of 60 people and 8 machine
+// identities over days (CloudTrail as NDJSON) into dir/org, and returns
+// the directory of its logs, its people and machines, and its truth file.
+func simulatedOrg(t *testing.T, dir string, seed, days int) (string, sim.Directory, []sim.Truth) {
+	t.Helper()
+	org := filepath.Join(dir, "org")
+	if r := run(t, "", "simulate", "--out", org, "--seed", fmt.Sprint(seed), "--people", "60", "--service-accounts", "8",
+		"--days", fmt.Sprint(days), "--cloudtrail-format", "ndjson"); r.code != 0 {
+		t.Fatalf("simulate: %+v", r)
+	}
+	var d sim.Directory
+	b, err := os.ReadFile(filepath.Join(org, "org.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &d)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(org, "logs"), d, readTruth(t, filepath.Join(org, sim.PathTruth))
+}
+
+func readTruth(t *testing.T, path string) []sim.Truth {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	truth, err := sim.ReadTruth(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return truth
+}
+
+// oktaWithPeople starts a fake Okta holding every person of d with
+// sessions each, and returns it with each login's Okta id.
+func oktaWithPeople(t *testing.T, d sim.Directory, sessions int) (*oktaadmin.Server, map[string]string) {
+	okta := oktaadmin.New(t)
+	ids := map[string]string{}
+	for _, p := range d.People {
+		okta.AddUser(oktaadmin.User{ID: p.OktaID, Login: p.Login, Sessions: sessions})
+		ids[p.Login] = p.OktaID
+	}
+	return okta, ids
+}
+
+// oktaConnector is the YAML list entry of a connector named okta to url,
+// with its token in the environment as a deployment would have it.
+func oktaConnector(t *testing.T, url string) string {
+	t.Setenv("VIGIL_TEST_OKTA_TOKEN", oktaadmin.DefaultAPIToken)
+	return fmt.Sprintf("  - name: okta\n    type: okta\n    url: %s\n    token: {env: VIGIL_TEST_OKTA_TOKEN}\n", url)
 }

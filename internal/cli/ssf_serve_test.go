@@ -146,7 +146,6 @@ func TestServeSharedSignals(t *testing.T) {
 	okta := oktaadmin.New(t)
 	const victim = "victim00001@example.com"
 	okta.AddUser(oktaadmin.User{ID: "00uvictim00001", Login: victim, Sessions: 2})
-	t.Setenv("VIGIL_TEST_OKTA_TOKEN", oktaadmin.DefaultAPIToken)
 	db := filepath.Join(dir, "vigil.db")
 	ingestTok := newToken(t, db, "pipeline", "ingest")
 	recvTok := newToken(t, db, "okta-prod", "receiver")
@@ -162,18 +161,14 @@ ssf:
   enabled: true
   allow_http: true
 connectors:
-  - name: okta
-    type: okta
-    url: %s
-    token: {env: VIGIL_TEST_OKTA_TOKEN}
-  - name: receivers
+%s  - name: receivers
     type: ssf
 playbooks:
   - name: stolen-session
     rules: [session.hijack]
     actions: [okta.clear_sessions, receivers.signal]
     mode: enforce
-`, issuer, okta.URL()))
+`, issuer, oktaConnector(t, okta.URL())))
 
 	recv := newPushReceiver(t)
 	// Only receiver tokens manage streams; receiver tokens do nothing else.
