@@ -349,6 +349,20 @@ func (l *live) snapshot(ctx context.Context) error {
 
 // Identity answers the API's identity questions.
 func (l *live) Identity(ctx context.Context, id string) (server.IdentityView, error) {
+	v, err := l.Baseline(ctx, id)
+	if err != nil {
+		return v, err
+	}
+	if v.Incidents, err = l.st.Incidents(ctx, store.IncidentQuery{Identity: id, Limit: 20}); err != nil {
+		return v, err
+	}
+	v.Timeline, err = l.refs(ctx, store.Query{Identity: id, Desc: true, Limit: 50})
+	return v, err
+}
+
+// Baseline is what the engine knows of an identity: kind, risk, learned
+// devices, networks and sessions (no store reads).
+func (l *live) Baseline(_ context.Context, id string) (server.IdentityView, error) {
 	l.mu.Lock()
 	info, ok := l.eng.View(id, l.asOf())
 	l.mu.Unlock()
@@ -365,22 +379,23 @@ func (l *live) Identity(ctx context.Context, id string) (server.IdentityView, er
 	for _, s := range info.Sessions {
 		v.Sessions = append(v.Sessions, server.SessionView{ID: s.ID, Established: s.Established, LastUsed: s.LastUsed, Device: s.Device, Network: s.Network, Hijacked: s.Hijacked, Cleared: s.Cleared})
 	}
-	incs, err := l.st.Incidents(ctx, store.IncidentQuery{Identity: id, Limit: 20})
-	if err != nil {
-		return v, err
-	}
-	v.Incidents = incs
+	return v, nil
+}
+
+// refs reads stored events as references, re-derived from their records.
+func (l *live) refs(ctx context.Context, q store.Query) ([]event.EventRef, error) {
 	set := l.set()
 	defer l.sets.Put(set)
-	err = l.st.Events(ctx, store.Query{Identity: id, Desc: true, Limit: 50}, func(r store.Row) error {
+	var out []event.EventRef
+	err := l.st.Events(ctx, q, func(r store.Row) error {
 		ev, err := ingest.Rehydrate(set, r)
 		if err != nil {
 			return nil // a record today's decoder rejects is still in the store; skip it here
 		}
-		v.Timeline = append(v.Timeline, event.Ref(&ev))
+		out = append(out, event.Ref(&ev))
 		return nil
 	})
-	return v, err
+	return out, err
 }
 
 // responderView adapts the Responder for the API.

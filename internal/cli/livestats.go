@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/vigil-zt/vigil/internal/event"
-	"github.com/vigil-zt/vigil/internal/ingest"
 	"github.com/vigil-zt/vigil/internal/server"
 	"github.com/vigil-zt/vigil/internal/store"
 )
@@ -144,16 +143,5 @@ func (l *live) FalsePositive(ctx context.Context, alerts []event.Alert) error {
 // Timeline returns an identity's events in [from, to), oldest first, at
 // most limit.
 func (l *live) Timeline(ctx context.Context, identity string, from, to time.Time, limit int) ([]event.EventRef, error) {
-	set := l.set()
-	defer l.sets.Put(set)
-	var out []event.EventRef
-	err := l.st.Events(ctx, store.Query{Identity: identity, Since: from, Until: to, Limit: limit}, func(r store.Row) error {
-		ev, err := ingest.Rehydrate(set, r)
-		if err != nil {
-			return nil // a record today's decoder rejects is still in the store; skip it here
-		}
-		out = append(out, event.Ref(&ev))
-		return nil
-	})
-	return out, err
+	return l.refs(ctx, store.Query{Identity: identity, Since: from, Until: to, Limit: limit})
 }

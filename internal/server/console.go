@@ -589,7 +589,7 @@ func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, v *view) e
 		}
 	}
 	slices.SortStableFunc(d.Timeline, func(a, b timelineRow) int { return a.Time.Compare(b.Time) })
-	if id, err := s.d.Identities.Identity(ctx, inc.Identity); err == nil {
+	if id, err := s.d.Identities.Baseline(ctx, inc.Identity); err == nil {
 		d.Identity, d.Known = id, true
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -831,12 +831,12 @@ func (s *Server) actionsPage(w http.ResponseWriter, r *http.Request, v *view) er
 		last := list[len(list)-1]
 		older = pageLink("/ui/actions", r.URL.Query(), last.Created, last.ID)
 	}
-	o, err := s.d.Live.Overview(r.Context())
+	counts, err := s.d.Data.CountActionsByState(r.Context())
 	if err != nil {
 		return err
 	}
 	v.Title, v.Nav = "Actions", "actions"
-	v.Data = map[string]any{"Actions": list, "Older": older, "Paged": !before.IsZero(), "State": state, "States": states, "Counts": o.Actions}
+	v.Data = map[string]any{"Actions": list, "Older": older, "Paged": !before.IsZero(), "State": state, "States": states, "Counts": counts}
 	return s.render(w, http.StatusOK, "actions", v)
 }
 

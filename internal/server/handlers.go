@@ -278,7 +278,7 @@ func (s *Server) identity(w http.ResponseWriter, r *http.Request, _ store.Token)
 }
 
 func (s *Server) sessions(w http.ResponseWriter, r *http.Request, _ store.Token) error {
-	v, err := s.d.Identities.Identity(r.Context(), strings.ToLower(r.PathValue("id")))
+	v, err := s.d.Identities.Baseline(r.Context(), strings.ToLower(r.PathValue("id")))
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,8 @@ type Data interface {
 	// severity.
 	AlertSeries(ctx context.Context, from, to time.Time, width time.Duration) ([]store.AlertBucket, error)
 	Actions(ctx context.Context, q store.ActionQuery) ([]respond.Action, error)
+	// CountActionsByState counts the outbox's actions by state.
+	CountActionsByState(ctx context.Context) (map[string]int, error)
 }
 
 // Audit is the hash-chained audit log.
@@ -68,6 +70,9 @@ type IngestResult struct {
 // Identities answers questions about one identity.
 type Identities interface {
 	Identity(ctx context.Context, id string) (IdentityView, error)
+	// Baseline is the identity without its incidents and timeline: what
+	// the engine knows (kind, risk, devices, networks, sessions).
+	Baseline(ctx context.Context, id string) (IdentityView, error)
 }
 
 // IdentityView is what the API shows of an identity.

@@ -57,6 +57,10 @@ func (fakeIdentities) Identity(_ context.Context, id string) (IdentityView, erro
 	return IdentityView{ID: id, Risk: 42, Level: event.SeverityMedium, Sessions: []SessionView{{ID: "102abc"}}}, nil
 }
 
+func (f fakeIdentities) Baseline(ctx context.Context, id string) (IdentityView, error) {
+	return f.Identity(ctx, id)
+}
+
 type fakeRespond struct {
 	mu    sync.Mutex
 	calls []string
