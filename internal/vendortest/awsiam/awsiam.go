@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -76,7 +75,7 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // Server is a running fake IAM.
 type Server struct {
 	*vendortest.Recorder
-	srv *httptest.Server
+	vendortest.Endpoint
 	now func() time.Time
 
 	mu      sync.Mutex
@@ -102,18 +101,10 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 		o(s)
 	}
 	s.Recorder = vendortest.NewRecorder(s.now)
-	s.srv = vendortest.Serve(cleanup, http.HandlerFunc(s.serve), s.Recorder)
+	s.Endpoint = vendortest.Listen(cleanup, http.HandlerFunc(s.serve), s.Recorder)
 	return s
 }
 
-// URL is the endpoint (https://iam.amazonaws.com in real life).
-func (s *Server) URL() string { return s.srv.URL }
-
-// Close stops the server.
-func (s *Server) Close() {
-	s.Recorder.Close()
-	s.srv.Close()
-}
 
 // AddUser seeds an IAM user.
 func (s *Server) AddUser(name string) {
@@ -438,3 +429,6 @@ func requestID() string {
 	h := vendortest.RandHex(16)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
+
+// Close stops the server (Recorder and Endpoint both have a Close).
+func (s *Server) Close() { s.Endpoint.Close() }

@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -88,10 +87,12 @@ type token struct {
 	expires time.Time
 }
 
-// Server is a running fake Google token endpoint and Directory API.
+// Server is a running fake Google token endpoint and Directory API; URL is
+// the base URL of the Directory API (https://admin.googleapis.com in real
+// life).
 type Server struct {
 	*vendortest.Recorder
-	srv   *httptest.Server
+	vendortest.Endpoint
 	mux   *http.ServeMux
 	now   func() time.Time
 	key   *rsa.PrivateKey
@@ -138,22 +139,13 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 		c := vendortest.CallFrom(r)
 		s.googleError(w, c, http.StatusNotFound, "Not Found", "notFound", "", "NOT_FOUND")
 	})
-	s.srv = vendortest.Serve(cleanup, http.HandlerFunc(s.serve), s.Recorder)
+	s.Endpoint = vendortest.Listen(cleanup, http.HandlerFunc(s.serve), s.Recorder)
 	return s
 }
 
-// URL is the base URL of the Directory API (https://admin.googleapis.com
-// in real life).
-func (s *Server) URL() string { return s.srv.URL }
 
 // TokenURL is the token endpoint (https://oauth2.googleapis.com/token).
-func (s *Server) TokenURL() string { return s.srv.URL + "/token" }
-
-// Close stops the server.
-func (s *Server) Close() {
-	s.Recorder.Close()
-	s.srv.Close()
-}
+func (s *Server) TokenURL() string { return s.URL() + "/token" }
 
 // ServiceAccountKey returns the JSON key file of the fake's service
 // account, as the Google Cloud console downloads it, with token_uri
@@ -426,3 +418,6 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, c *vendortest.Call,
 		"aliases":      cp.Aliases,
 	})
 }
+
+// Close stops the server (Recorder and Endpoint both have a Close).
+func (s *Server) Close() { s.Endpoint.Close() }

@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -94,10 +93,11 @@ func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.now = now }
 }
 
-// Server is a running fake Entra tenant and Graph.
+// Server is a running fake Entra tenant and Graph; URL is the base URL of
+// both the authority and Graph.
 type Server struct {
 	*vendortest.Recorder
-	srv *httptest.Server
+	vendortest.Endpoint
 	mux *http.ServeMux
 	now func() time.Time
 
@@ -138,18 +138,10 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	s.mux.HandleFunc("/", s.authed("", func(w http.ResponseWriter, r *http.Request, c *vendortest.Call, _ token) {
 		s.graphError(w, c, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+lastSegment(r.URL.Path)+"'.")
 	}))
-	s.srv = vendortest.Serve(cleanup, http.HandlerFunc(s.serve), s.Recorder)
+	s.Endpoint = vendortest.Listen(cleanup, http.HandlerFunc(s.serve), s.Recorder)
 	return s
 }
 
-// URL is the base URL of both the authority and Graph.
-func (s *Server) URL() string { return s.srv.URL }
-
-// Close stops the server.
-func (s *Server) Close() {
-	s.Recorder.Close()
-	s.srv.Close()
-}
 
 // AddUser seeds a user and returns it as stored.
 func (s *Server) AddUser(u User) User {
@@ -289,7 +281,7 @@ func (s *Server) aadError(w http.ResponseWriter, c *vendortest.Call, status int,
 		"timestamp":      now.Format("2006-01-02 15:04:05Z"),
 		"trace_id":       trace,
 		"correlation_id": corr,
-		"error_uri":      s.srv.URL + "/error?code=" + strconv.Itoa(aadsts),
+		"error_uri":      s.URL() + "/error?code=" + strconv.Itoa(aadsts),
 	})
 }
 
@@ -476,3 +468,6 @@ func uuid() string {
 	h := vendortest.RandHex(16)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
+
+// Close stops the server (Recorder and Endpoint both have a Close).
+func (s *Server) Close() { s.Endpoint.Close() }

@@ -34,7 +34,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -99,10 +98,8 @@ func WithClock(now func() time.Time) Option {
 // Server is a fake Microsoft Graph and token endpoint.
 type Server struct {
 	*vendortest.Recorder
-	now    func() time.Time
-	srv    *httptest.Server
-	url    string
-	client *http.Client
+	now func() time.Time
+	vendortest.Endpoint
 
 	tenant, clientID, secret string
 	lifetime                 time.Duration
@@ -139,9 +136,7 @@ func newServer(opts []Option) *Server {
 // closes it when the test ends; Close does too.
 func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	s := newServer(opts)
-	s.srv = vendortest.Serve(cleanup, s, s.Recorder)
-	s.url = s.srv.URL
-	s.client = s.srv.Client()
+	s.Endpoint = vendortest.Listen(cleanup, s, s.Recorder)
 	return s
 }
 
@@ -149,26 +144,8 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 // directly, and URL() is InMemoryURL. For tests under testing/synctest.
 func NewInMemory(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	s := newServer(opts)
-	s.url = InMemoryURL
-	s.client = &http.Client{Transport: vendortest.InMemory(s)}
-	if cleanup != nil {
-		cleanup.Cleanup(s.Close)
-	}
+	s.Endpoint = vendortest.InMemoryAt(cleanup, s, s.Recorder, InMemoryURL)
 	return s
-}
-
-// URL is both the Graph service root and the token authority.
-func (s *Server) URL() string { return s.url }
-
-// Client returns an HTTP client that reaches the server.
-func (s *Server) Client() *http.Client { return s.client }
-
-// Close stops the server.
-func (s *Server) Close() {
-	s.Recorder.Close()
-	if s.srv != nil {
-		s.srv.Close()
-	}
 }
 
 // Add appends records to a log: JSON objects with an id and the log's time
@@ -442,12 +419,12 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, c *vendortest.Call
 	}
 	page := match[:min(len(match), q.top)]
 
-	base := s.url + "/" + version + "/auditLogs/" + string(log)
+	base := s.URL() + "/" + version + "/auditLogs/" + string(log)
 	resp := struct {
 		Context  string            `json:"@odata.context"`
 		Value    []json.RawMessage `json:"value"`
 		NextLink string            `json:"@odata.nextLink,omitempty"`
-	}{Context: s.url + "/" + version + "/$metadata#auditLogs/" + string(log), Value: make([]json.RawMessage, 0, len(page))}
+	}{Context: s.URL() + "/" + version + "/$metadata#auditLogs/" + string(log), Value: make([]json.RawMessage, 0, len(page))}
 	for _, rec := range page {
 		resp.Value = append(resp.Value, rec.raw)
 	}
@@ -648,3 +625,6 @@ func parseSkipToken(s string) (record, bool) {
 	}
 	return record{t: time.Unix(0, n), id: id}, true
 }
+
+// Close stops the server (Recorder and Endpoint both have a Close).
+func (s *Server) Close() { s.Endpoint.Close() }

@@ -14,7 +14,6 @@ package oktaadmin
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -69,7 +68,7 @@ func WithClock(now func() time.Time) Option {
 // Server is a running fake Okta org.
 type Server struct {
 	*vendortest.Recorder
-	srv *httptest.Server
+	vendortest.Endpoint
 	mux *http.ServeMux
 	now func() time.Time
 
@@ -104,18 +103,10 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	s.mux.HandleFunc("POST /api/v1/users/{id}/lifecycle/suspend", s.suspend)
 	s.mux.HandleFunc("POST /api/v1/users/{id}/lifecycle/reset_factors", s.resetFactors)
 	s.mux.HandleFunc("GET /api/v1/users/{id}", s.getUser)
-	s.srv = vendortest.Serve(cleanup, http.HandlerFunc(s.serve), s.Recorder)
+	s.Endpoint = vendortest.Listen(cleanup, http.HandlerFunc(s.serve), s.Recorder)
 	return s
 }
 
-// URL is the org's base URL (https://{yourOktaDomain} in real life).
-func (s *Server) URL() string { return s.srv.URL }
-
-// Close stops the server.
-func (s *Server) Close() {
-	s.Recorder.Close()
-	s.srv.Close()
-}
 
 // Handle mounts h at pattern behind the same authentication, failure
 // injection and request log, for endpoints other tests need (the System
@@ -268,7 +259,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, c *vendortes
 	case strings.EqualFold(scheme, "Bearer"):
 		scopes, ok := s.bearer[cred]
 		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+s.srv.URL+`/oauth2/v1/authorize", realm="`+s.srv.URL+`", scope="okta.users.manage", error="invalid_token", error_description="The token is not valid.", resource="`+r.URL.Path+`"`)
+			w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+s.URL()+`/oauth2/v1/authorize", realm="`+s.URL()+`", scope="okta.users.manage", error="invalid_token", error_description="The token is not valid.", resource="`+r.URL.Path+`"`)
 			s.oktaError(w, c, http.StatusUnauthorized, "E0000011", "Invalid token provided")
 			return false
 		}
@@ -281,7 +272,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, c *vendortes
 				return true
 			}
 		}
-		w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+s.srv.URL+`/oauth2/v1/authorize", realm="`+s.srv.URL+`", scope="`+need+`", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="`+r.URL.Path+`"`)
+		w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+s.URL()+`/oauth2/v1/authorize", realm="`+s.URL()+`", scope="`+need+`", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="`+r.URL.Path+`"`)
 		s.oktaError(w, c, http.StatusForbidden, "E0000006", "You do not have permission to perform the requested action")
 		return false
 	}
@@ -388,7 +379,10 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 			"email": cp.Login,
 		},
 		"_links": map[string]any{
-			"self": map[string]string{"href": s.srv.URL + "/api/v1/users/" + cp.ID},
+			"self": map[string]string{"href": s.URL() + "/api/v1/users/" + cp.ID},
 		},
 	})
 }
+
+// Close stops the server (Recorder and Endpoint both have a Close).
+func (s *Server) Close() { s.Endpoint.Close() }

@@ -28,7 +28,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -84,10 +83,8 @@ func WithClock(now func() time.Time) Option {
 // Server is a fake Okta org serving its System Log.
 type Server struct {
 	*vendortest.Recorder
-	now    func() time.Time
-	srv    *httptest.Server // nil in memory
-	url    string
-	client *http.Client
+	now func() time.Time
+	vendortest.Endpoint
 
 	mu           sync.Mutex
 	events       []entry
@@ -122,9 +119,7 @@ func newServer(opts []Option) *Server {
 // nil) closes it when the test ends; Close does too.
 func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	s := newServer(opts)
-	s.srv = vendortest.Serve(cleanup, s, s.Recorder)
-	s.url = s.srv.URL
-	s.client = s.srv.Client()
+	s.Endpoint = vendortest.Listen(cleanup, s, s.Recorder)
 	return s
 }
 
@@ -132,26 +127,8 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 // directly, and URL() is InMemoryURL. For tests under testing/synctest.
 func NewInMemory(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	s := newServer(opts)
-	s.url = InMemoryURL
-	s.client = &http.Client{Transport: vendortest.InMemory(s)}
-	if cleanup != nil {
-		cleanup.Cleanup(s.Close)
-	}
+	s.Endpoint = vendortest.InMemoryAt(cleanup, s, s.Recorder, InMemoryURL)
 	return s
-}
-
-// URL is the org's base URL (https://{yourOktaDomain} in real life).
-func (s *Server) URL() string { return s.url }
-
-// Client returns an HTTP client that reaches the server.
-func (s *Server) Client() *http.Client { return s.client }
-
-// Close stops the server.
-func (s *Server) Close() {
-	s.Recorder.Close()
-	if s.srv != nil {
-		s.srv.Close()
-	}
 }
 
 // Add appends events to the log: JSON objects with a published time (RFC
@@ -419,7 +396,7 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request, c *vendortest.Call
 	exhausted := !until.IsZero() && (end == len(s.events) || !s.events[end].published.Before(until))
 	s.mu.Unlock()
 
-	self := s.url + r.URL.RequestURI()
+	self := s.URL() + r.URL.RequestURI()
 	w.Header().Add("Link", "<"+self+">; rel=\"self\"")
 	// Polling mode (no until): the next link is always there, pointing
 	// past what was served, to be polled again for new events.
@@ -431,7 +408,7 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request, c *vendortest.Call
 		if !until.IsZero() {
 			nq.Set("until", q.Get("until"))
 		}
-		w.Header().Add("Link", "<"+s.url+"/api/v1/logs?"+nq.Encode()+">; rel=\"next\"")
+		w.Header().Add("Link", "<"+s.URL()+"/api/v1/logs?"+nq.Encode()+">; rel=\"next\"")
 	}
 	body := []byte{'['}
 	for i, raw := range page {
@@ -450,3 +427,6 @@ func parseTime(v string) (time.Time, error) {
 	}
 	return time.Parse("2006-01-02T15:04:05.000-0700", v)
 }
+
+// Close stops the server (Recorder and Endpoint both have a Close).
+func (s *Server) Close() { s.Endpoint.Close() }

@@ -16,7 +16,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,7 +59,7 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // Server is a running fake receiver.
 type Server struct {
 	*vendortest.Recorder
-	srv       *httptest.Server
+	vendortest.Endpoint
 	now       func() time.Time
 	secret    []byte
 	tolerance time.Duration
@@ -78,18 +77,12 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 		o(s)
 	}
 	s.Recorder = vendortest.NewRecorder(s.now)
-	s.srv = vendortest.Serve(cleanup, http.HandlerFunc(s.serve), s.Recorder)
+	s.Endpoint = vendortest.Listen(cleanup, http.HandlerFunc(s.serve), s.Recorder)
 	return s
 }
 
 // URL is the hook's full URL.
-func (s *Server) URL() string { return s.srv.URL + Path }
-
-// Close stops the server.
-func (s *Server) Close() {
-	s.Recorder.Close()
-	s.srv.Close()
-}
+func (s *Server) URL() string { return s.Endpoint.URL() + Path }
 
 // Messages returns the accepted messages, in order (retries included).
 func (s *Server) Messages() []Message {
@@ -197,3 +190,6 @@ func (s *Server) fail(w http.ResponseWriter, c *vendortest.Call, status int, tok
 	}
 	c.Write(w, status, "text/plain; charset=utf-8", []byte(token))
 }
+
+// Close stops the server (Recorder and Endpoint both have a Close).
+func (s *Server) Close() { s.Endpoint.Close() }
