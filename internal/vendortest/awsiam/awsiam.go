@@ -105,7 +105,6 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	return s
 }
 
-
 // AddUser seeds an IAM user.
 func (s *Server) AddUser(name string) {
 	s.mu.Lock()

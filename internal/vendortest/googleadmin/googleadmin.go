@@ -143,7 +143,6 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	return s
 }
 
-
 // TokenURL is the token endpoint (https://oauth2.googleapis.com/token).
 func (s *Server) TokenURL() string { return s.URL() + "/token" }
 

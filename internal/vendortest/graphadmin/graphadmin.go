@@ -142,7 +142,6 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	return s
 }
 
-
 // AddUser seeds a user and returns it as stored.
 func (s *Server) AddUser(u User) User {
 	if u.ID == "" {

@@ -107,7 +107,6 @@ func New(cleanup vendortest.Cleanup, opts ...Option) *Server {
 	return s
 }
 
-
 // Handle mounts h at pattern behind the same authentication, failure
 // injection and request log, for endpoints other tests need (the System
 // Log, say). h should call nothing on the Recorder; its status is logged.
